@@ -1,0 +1,27 @@
+"""The public surface: load logs, analyse them. The CLI is a thin layer over these functions."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Iterable
+
+from .model import Run
+from .readers import FORMATS, load
+from .report import Report, RunReport, summarise_run
+
+__all__ = ["FORMATS", "load", "analyze", "analyze_run"]
+
+
+def analyze_run(run: Run) -> RunReport:
+    """Summarise one loaded run (first/best/last per series, data-quality notes)."""
+    return summarise_run(run)
+
+
+def analyze(logs: Iterable[str | Path | Run] | str | Path | Run, *, format: str | None = None,
+            segment: int | None = None, directions: dict[str, str] | None = None) -> Report:
+    """Load (if needed) and analyse one or several logs; returns a :class:`~curvecheck.report.Report`."""
+    if isinstance(logs, (str, Path, Run)):
+        logs = [logs]
+    runs = [log if isinstance(log, Run) else load(log, format, segment=segment, directions=directions)
+            for log in logs]
+    return Report(runs=[analyze_run(r) for r in runs])

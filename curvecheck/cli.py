@@ -1,0 +1,144 @@
+"""The ``curvecheck`` command: parse options, call the library, render. No analysis here.
+
+Exit codes: 0 ok; 1 findings at or above the ``--fail-on`` level; 2 usage or input error.
+Heavy modules (numpy, the readers, Rich tables, matplotlib) are imported inside commands so that
+``curvecheck --help`` stays fast.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from enum import Enum
+from pathlib import Path
+from typing import List, Optional
+
+import typer
+
+from . import __version__
+from .errors import CurvecheckError, InputError, UsageError
+
+EXIT_OK, EXIT_FINDINGS, EXIT_INPUT = 0, 1, 2
+
+app = typer.Typer(
+    name="curvecheck",
+    help=(
+        "Diagnose training logs (Keras CSVLogger CSV, Keras History JSON, TensorBoard event files): "
+        "what the curves say and what to do.\n\n"
+        "Exit codes: 0 ok, 1 findings at the --fail-on level, 2 usage or input error."
+    ),
+    add_completion=False,
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+
+
+class OutputFormat(str, Enum):
+    text = "text"
+    json = "json"
+
+
+class LogFormat(str, Enum):
+    keras_csv = "keras_csv"
+    keras_json = "keras_json"
+    tensorboard = "tensorboard"
+
+
+def _fail(message: str) -> typer.Exit:
+    typer.echo(f"curvecheck: error: {message}", err=True)
+    return typer.Exit(EXIT_INPUT)
+
+
+def parse_directions(items: list[str] | None) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for item in items or []:
+        name, sep, direction = item.partition("=")
+        if not sep or not name or direction not in ("min", "max", "none"):
+            raise UsageError(f"--direction expects NAME=min|max|none, got '{item}'")
+        out[name] = direction
+    return out
+
+
+def _version_callback(value: bool) -> None:
+    if value:
+        typer.echo(f"curvecheck {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: bool = typer.Option(False, "--version", callback=_version_callback, is_eager=True,
+                                 help="Print the version and exit."),
+) -> None:
+    """Diagnose training logs."""
+
+
+@app.command()
+def analyze(
+    logs: List[Path] = typer.Argument(..., help="Log files or TensorBoard run directories.",
+                                      show_default=False),
+    format: OutputFormat = typer.Option(OutputFormat.text, "--format", "-f",
+                                        help="Output: text (terminal report) or json (versioned document)."),
+    json_flag: bool = typer.Option(False, "--json", help="Same as --format json."),
+    log_format: Optional[LogFormat] = typer.Option(None, "--log-format",
+                                                   help="Force the reader instead of detecting it from the content."),
+    segment: Optional[int] = typer.Option(None, "--segment", min=1,
+                                          help="When runs were appended to one log, analyse run N (1-based). "
+                                               "Default: the last."),
+    direction: Optional[List[str]] = typer.Option(None, "--direction",
+                                                  help="Override a series' direction: NAME=min|max|none. Repeatable."),
+) -> None:
+    """Summarise each log: per series first, best (with its epoch) and last value, plus data-quality notes.
+
+    Epochs are the log's own numbers: Keras CSVLogger counts from 0 (Keras prints 'Epoch 1' for it).
+    """
+    from .api import analyze_run
+    from .readers import load
+    from .report import Report
+
+    try:
+        directions = parse_directions(direction)
+    except UsageError as exc:
+        raise _fail(str(exc))
+    runs, failed = [], False
+    for log in logs:
+        try:
+            run = load(log, log_format.value if log_format else None, segment=segment, directions=directions)
+        except InputError as exc:
+            typer.echo(f"curvecheck: error: {exc}", err=True)
+            failed = True
+            continue
+        runs.append(analyze_run(run))
+    report = Report(runs=runs)
+    if runs:
+        if json_flag or format == OutputFormat.json:
+            from .render.json_out import render_json
+
+            typer.echo(render_json(report))
+        else:
+            from .render.terminal import render_terminal
+
+            render_terminal(report)
+    raise typer.Exit(EXIT_INPUT if failed else EXIT_OK)
+
+
+def main() -> None:
+    """Entry point: never show a traceback to the user (CURVECHECK_DEBUG=1 shows it)."""
+    try:
+        app()
+    except CurvecheckError as exc:
+        typer.echo(f"curvecheck: error: {exc}", err=True)
+        sys.exit(EXIT_INPUT)
+    except KeyboardInterrupt:
+        sys.exit(130)
+    except Exception as exc:  # a bug in curvecheck: one line, and how to see more
+        if os.environ.get("CURVECHECK_DEBUG"):
+            raise
+        typer.echo(f"curvecheck: internal error: {type(exc).__name__}: {exc} "
+                   f"(set CURVECHECK_DEBUG=1 for the traceback and please report it)", err=True)
+        sys.exit(EXIT_INPUT)
+
+
+if __name__ == "__main__":
+    main()

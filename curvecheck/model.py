@@ -1,0 +1,202 @@
+"""The normalised run model: every reader produces a :class:`Run`, every check consumes one.
+
+A run is a set of named series. Each series keeps every logged point (x, value, optional wall
+time), NaN and inf included; ``x`` is the log's own epoch or step number (Keras CSVLogger counts
+epochs from 0, so epoch 0 is the first epoch).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Iterator
+
+import numpy as np
+
+from .metrics import MetricInfo, is_bookkeeping, understand
+
+
+@dataclass
+class Note:
+    """A data-quality remark about the log (segments, truncation, dropped columns...)."""
+
+    kind: str
+    message: str
+
+    def to_dict(self) -> dict:
+        return {"kind": self.kind, "message": self.message}
+
+
+@dataclass
+class Segment:
+    """One uninterrupted stretch of a log: x only increases inside it.
+
+    A log gets several segments when training was restarted and appended to the same file
+    (Keras ``CSVLogger(append=True)``: the epoch counter resets) or resumed (TensorBoard: the
+    step goes backwards).
+    """
+
+    index: int  # 1-based, in file order
+    x_start: float
+    x_end: float
+    points: int
+
+    def to_dict(self) -> dict:
+        return {"index": self.index, "x_start": _num(self.x_start), "x_end": _num(self.x_end),
+                "points": self.points}
+
+
+@dataclass
+class Series:
+    """One logged quantity: ``x`` (epoch or step, the log's own numbers) and ``values``."""
+
+    name: str
+    x: np.ndarray
+    values: np.ndarray
+    info: MetricInfo
+    wall_time: np.ndarray | None = None
+
+    def __len__(self) -> int:
+        return int(self.values.shape[0])
+
+    @property
+    def kind(self) -> str:
+        return self.info.kind
+
+    @property
+    def split(self) -> str:
+        return self.info.split
+
+    @property
+    def direction(self) -> str:
+        return self.info.direction
+
+    @property
+    def finite(self) -> np.ndarray:
+        return np.isfinite(self.values)
+
+    @property
+    def is_signal(self) -> bool:
+        """True for curves worth diagnosing (not epoch/time/step bookkeeping columns)."""
+        return not is_bookkeeping(self.name)
+
+
+@dataclass
+class Run:
+    """A training run read from one log file or TensorBoard run directory."""
+
+    source: str
+    format: str
+    x_axis: str  # "epoch" or "step"
+    series: dict[str, Series]
+    notes: list[Note] = field(default_factory=list)
+    segments: list[Segment] = field(default_factory=list)
+    selected_segment: int | None = None  # 1-based; None when the log has one segment
+    epoch_base: int = 0  # the number the log gives its first epoch (Keras CSVLogger: 0)
+
+    def __iter__(self) -> Iterator[Series]:
+        return iter(self.series.values())
+
+    def __getitem__(self, name: str) -> Series:
+        return self.series[name]
+
+    def __contains__(self, name: str) -> bool:
+        return name in self.series
+
+    @property
+    def num_points(self) -> int:
+        """Number of distinct x values (epochs or steps) across all series."""
+        xs = [s.x for s in self.series.values() if len(s)]
+        if not xs:
+            return 0
+        return int(np.unique(np.concatenate(xs)).shape[0])
+
+    def signals(self) -> list[Series]:
+        return [s for s in self.series.values() if s.is_signal]
+
+    def pairs(self) -> list[tuple[Series, Series]]:
+        """(train, val) series of the same quantity: loss/val_loss, iou/val_iou, ..."""
+        by_base: dict[str, dict[str, Series]] = {}
+        for s in self.signals():
+            if s.kind == "lr":
+                continue
+            by_base.setdefault(s.info.base, {}).setdefault(s.split, s)
+        return [(d["train"], d["val"]) for d in by_base.values() if "train" in d and "val" in d]
+
+    def partner(self, name: str) -> Series | None:
+        for train, val in self.pairs():
+            if train.name == name:
+                return val
+            if val.name == name:
+                return train
+        return None
+
+    def lr_series(self) -> Series | None:
+        candidates = [s for s in self.series.values() if s.kind == "lr"]
+        return candidates[0] if candidates else None
+
+    def to_dataframe(self):
+        """All series as a pandas DataFrame indexed by x (pandas is imported only here)."""
+        import pandas as pd
+
+        frames = [pd.Series(s.values, index=s.x, name=s.name) for s in self.series.values()]
+        df = pd.concat(frames, axis=1) if frames else pd.DataFrame()
+        df.index.name = self.x_axis
+        return df
+
+
+def make_series(name: str, x, values, wall_time=None, direction: str | None = None) -> Series:
+    return Series(
+        name=name,
+        x=np.asarray(x, dtype=np.float64),
+        values=np.asarray(values, dtype=np.float64),
+        info=understand(name, direction),
+        wall_time=None if wall_time is None else np.asarray(wall_time, dtype=np.float64),
+    )
+
+
+# --- segments -------------------------------------------------------------------------------
+
+def segment_starts(x: np.ndarray) -> list[int]:
+    """Indices where a new segment starts: 0, and every point whose x does not increase."""
+    if x.shape[0] == 0:
+        return [0]
+    back = np.nonzero(np.diff(x) <= 0)[0] + 1
+    return [0, *back.tolist()]
+
+
+def describe_segments(x: np.ndarray, starts: list[int]) -> list[Segment]:
+    bounds = [*starts, x.shape[0]]
+    return [
+        Segment(index=i + 1, x_start=float(x[a]), x_end=float(x[b - 1]), points=b - a)
+        for i, (a, b) in enumerate(zip(bounds[:-1], bounds[1:]))
+        if b > a
+    ]
+
+
+def select_segment_indices(x: np.ndarray, starts: list[int], which: int | None) -> np.ndarray:
+    """Row indices of the chosen segment.
+
+    ``which`` is 1-based. ``None`` means "the run as it stands now": the last segment, preceded
+    by the earlier points it did not overwrite (a resume from epoch k keeps epochs < k of the
+    run before it; a restart from 0 keeps nothing earlier). This is how TensorBoard displays a
+    resumed run, except that curvecheck reports the restart instead of hiding it.
+    """
+    bounds = [*starts, x.shape[0]]
+    if which is not None:
+        return np.arange(bounds[which - 1], bounds[which])
+    pieces = [np.arange(bounds[-2], bounds[-1])]
+    cutoff = x[bounds[-2]] if x.shape[0] else 0.0
+    for k in range(len(starts) - 2, -1, -1):
+        idx = np.arange(bounds[k], bounds[k + 1])
+        keep = idx[x[idx] < cutoff]
+        if keep.shape[0]:
+            pieces.append(keep)
+            cutoff = min(cutoff, x[keep[0]])
+    return np.concatenate(pieces[::-1])
+
+
+def _num(v: float):
+    """JSON-safe number: ints stay ints, non-finite becomes None."""
+    if v is None or not np.isfinite(v):
+        return None
+    return int(v) if float(v).is_integer() else float(v)

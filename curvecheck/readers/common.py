@@ -1,0 +1,102 @@
+"""Helpers every reader shares: turning columns into a Run, segments, sanity checks."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from ..errors import InputError
+from ..model import (
+    Note,
+    Run,
+    Series,
+    describe_segments,
+    make_series,
+    segment_starts,
+    select_segment_indices,
+)
+
+
+def check_segment_choice(path: Path, which: int | None, available: int) -> None:
+    if which is not None and not 1 <= which <= available:
+        raise InputError(path, f"--segment {which} does not exist: the log has {available} segment(s)")
+
+
+def segments_note(segments, chosen: int | None, unit: str, restart_rows: list[int] | None = None) -> Note:
+    spans = ", ".join(f"#{s.index}: {unit}s {_fmt(s.x_start)}-{_fmt(s.x_end)}" for s in segments)
+    where = f" (the {unit} counter goes back at data rows {', '.join(map(str, restart_rows))})" if restart_rows else ""
+    if chosen is None:
+        last = segments[-1]
+        if last.x_start > segments[0].x_start:
+            what = (f"analysing the last one, resumed at {unit} {_fmt(last.x_start)}, joined to the "
+                    f"earlier {unit}s it did not overwrite")
+        else:
+            what = f"analysing the last one (#{last.index})"
+        return Note("segments", f"log holds {len(segments)} appended runs{where}: {spans}; {what}; "
+                                f"use --segment N to pick another.")
+    return Note("segments", f"log holds {len(segments)} appended runs{where}: {spans}; analysing #{chosen} "
+                            f"as asked (--segment {chosen}).")
+
+
+def _fmt(v: float) -> str:
+    return str(int(v)) if float(v).is_integer() else f"{v:g}"
+
+
+def run_from_table(
+    path: Path,
+    fmt: str,
+    x: np.ndarray,
+    columns: dict[str, np.ndarray],
+    *,
+    x_axis: str = "epoch",
+    notes: list[Note] | None = None,
+    segment: int | None = None,
+    directions: dict[str, str] | None = None,
+    wall_time: np.ndarray | None = None,
+) -> Run:
+    """Build a Run from columns that share one x column (CSV rows, History JSON lists)."""
+    notes = list(notes or [])
+    directions = directions or {}
+    x = np.asarray(x, dtype=np.float64)
+    starts = segment_starts(x)
+    segments = describe_segments(x, starts)
+    check_segment_choice(path, segment, len(segments))
+    rows = select_segment_indices(x, starts, segment) if len(segments) > 1 else np.arange(x.shape[0])
+    if len(segments) > 1:
+        notes.append(segments_note(segments, segment, x_axis, [s + 1 for s in starts[1:]]))
+    series: dict[str, Series] = {}
+    for name, values in columns.items():
+        wt = None if wall_time is None else wall_time[rows]
+        series[name] = make_series(name, x[rows], np.asarray(values, dtype=np.float64)[rows], wt,
+                                   directions.get(name))
+    return Run(
+        source=str(path),
+        format=fmt,
+        x_axis=x_axis,
+        series=series,
+        notes=notes,
+        segments=segments if len(segments) > 1 else [],
+        selected_segment=segment if len(segments) > 1 else None,
+        epoch_base=int(x[0]) if x.shape[0] and x_axis == "epoch" and x[0] in (0, 1) else 0,
+    )
+
+
+def validate_run(run: Run, path: Path) -> Run:
+    """Refuse runs that hold nothing to analyse, with a one-line reason."""
+    signals = [s for s in run.signals() if len(s)]
+    if not signals:
+        raise InputError(path, "no numeric training series found")
+    if all(not s.finite.any() for s in signals):
+        raise InputError(path, "every value of every series is NaN or inf: nothing to analyse")
+    if run.num_points < 2:
+        raise InputError(path, f"only one {run.x_axis} logged: at least 2 are needed to analyse a curve")
+    return run
+
+
+def apply_directions(run: Run, directions: dict[str, str], path: Path) -> None:
+    """Check that every --direction names a series of this run (typos should not pass silently)."""
+    unknown = [name for name in directions if name not in run.series]
+    if unknown:
+        known = ", ".join(sorted(run.series)) or "none"
+        raise InputError(path, f"--direction names unknown series {', '.join(unknown)} (series: {known})")

@@ -1,0 +1,124 @@
+"""Keras History JSON: ``json.dump(history.history)`` and the variants people actually commit.
+
+Accepted shapes: a dict of per-epoch lists (bare ``NaN``/``Infinity`` tokens included), the same
+wrapped as ``{"history": {...}}``, a list of per-epoch dicts, and a JSON string holding a Python
+dict repr (``json.dump(str(history.history))``). Keys whose values are not lists of numbers
+(config dicts, test scores, timestamps) are ignored and listed in a note.
+"""
+
+from __future__ import annotations
+
+import ast
+import json
+import re
+from collections import Counter
+from pathlib import Path
+
+import numpy as np
+
+from ..errors import InputError
+from ..model import Note, Run
+from .common import run_from_table
+
+_NOT_HISTORY = ("JSON is not a training history (expected a dict of per-epoch lists, "
+                "{\"history\": {...}} or a list of per-epoch dicts)")
+
+
+def _as_number(v) -> float | None:
+    if v is None:
+        return float("nan")
+    if isinstance(v, bool):
+        return None
+    if isinstance(v, (int, float)):
+        return float(v)
+    if isinstance(v, str):
+        try:
+            return float(v)
+        except ValueError:
+            return None
+    if isinstance(v, list) and len(v) == 1:  # [0.5] from a logged 1-element tensor
+        return _as_number(v[0])
+    return None
+
+
+def _python_repr(text: str):
+    """Parse a Python dict repr (single quotes, nan/inf as bare names) without eval."""
+    safe = re.sub(r"\bnan\b", "None", text)
+    safe = re.sub(r"\binf\b", "1e999", safe)
+    return ast.literal_eval(safe)
+
+
+def _unwrap(doc):
+    if isinstance(doc, str):
+        stripped = doc.strip()
+        try:
+            return _unwrap(json.loads(stripped))
+        except ValueError:
+            pass
+        try:
+            return _python_repr(stripped)
+        except (ValueError, SyntaxError):
+            return doc
+    if isinstance(doc, dict):
+        inner = doc.get("history")
+        if isinstance(inner, (dict, list)):
+            return _unwrap(inner)
+    return doc
+
+
+def _from_records(records: list) -> dict[str, list]:
+    keys: list[str] = []
+    for rec in records:
+        for k in rec:
+            if k not in keys:
+                keys.append(k)
+    return {k: [rec.get(k) for rec in records] for k in keys}
+
+
+def read_keras_json(path: Path, text: str, *, segment: int | None = None,
+                    directions: dict[str, str] | None = None) -> Run:
+    try:
+        doc = json.loads(text)
+    except ValueError as exc:
+        raise InputError(path, f"invalid JSON: {exc.msg} at line {exc.lineno}") from None
+    doc = _unwrap(doc)
+    if isinstance(doc, dict) and "log_history" in doc:
+        raise InputError(path, "this is a Hugging Face trainer_state.json, which curvecheck cannot read yet")
+    if isinstance(doc, list) and doc and all(isinstance(r, dict) for r in doc):
+        doc = _from_records(doc)
+    if not isinstance(doc, dict):
+        raise InputError(path, _NOT_HISTORY)
+
+    numeric: dict[str, np.ndarray] = {}
+    ignored: list[str] = []
+    for key, value in doc.items():
+        if isinstance(value, list) and value:
+            nums = [_as_number(v) for v in value]
+            if all(n is not None for n in nums):
+                numeric[str(key)] = np.array(nums, dtype=np.float64)
+                continue
+        ignored.append(str(key))
+    if not numeric:
+        raise InputError(path, _NOT_HISTORY)
+
+    # Lists of another length (phase markers, per-test scores) are not per-epoch curves.
+    length = Counter(len(v) for v in numeric.values()).most_common(1)[0][0]
+    for key in [k for k, v in numeric.items() if len(v) != length]:
+        ignored.append(key)
+        del numeric[key]
+
+    notes: list[Note] = []
+    epoch_key = next((k for k in numeric if k.lower() in ("epoch", "epochs")), None)
+    if epoch_key is not None and not np.isnan(numeric[epoch_key]).any():
+        x = numeric.pop(epoch_key)
+    else:
+        x = np.arange(length, dtype=np.float64)
+        notes.append(Note("epochs_from_rows", "History JSON has no epoch numbers: epochs numbered by "
+                                              "position from 0 (as Keras CSVLogger counts; Keras prints "
+                                              "them from 1)"))
+    if ignored:
+        notes.append(Note("dropped_keys", f"keys that are not per-epoch lists ignored: {', '.join(ignored)}"))
+    if not numeric:
+        raise InputError(path, _NOT_HISTORY)
+    return run_from_table(path, "keras_json", x, numeric, notes=notes, segment=segment,
+                          directions=directions)

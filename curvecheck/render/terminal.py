@@ -1,0 +1,121 @@
+"""Rich terminal report. Plain text (no colour codes) when piped or when NO_COLOR is set."""
+
+from __future__ import annotations
+
+import math
+import os
+import sys
+
+from rich.console import Console
+from rich.table import Table
+from rich.text import Text
+
+from ..report import Report, RunReport, SeriesSummary
+
+_BARS = "▁▂▃▄▅▆▇█"
+
+
+def sparkline(values: list[float], width: int = 24) -> str:
+    """A unicode sparkline; '·' marks NaN/inf buckets. Bucket means when longer than ``width``."""
+    if not values:
+        return ""
+    n = len(values)
+    buckets = [values[int(i * n / width): max(int((i + 1) * n / width), int(i * n / width) + 1)]
+               for i in range(min(width, n))]
+    means = []
+    for b in buckets:
+        finite = [v for v in b if math.isfinite(v)]
+        means.append(sum(finite) / len(finite) if len(finite) == len(b) else None)
+    finite = [m for m in means if m is not None]
+    if not finite:
+        return "·" * len(means)
+    lo, hi = min(finite), max(finite)
+    span = hi - lo or 1.0
+    return "".join("·" if m is None else _BARS[min(7, int((m - lo) / span * 7.999))] for m in means)
+
+
+def fmt_value(v: float | None) -> str:
+    if v is None:
+        return "–"
+    if not math.isfinite(v):
+        return str(v)
+    a = abs(v)
+    if a != 0 and (a < 1e-3 or a >= 1e5):
+        return f"{v:.3e}"
+    return f"{v:.4f}"
+
+
+def fmt_x(v: float | None) -> str:
+    if v is None:
+        return "–"
+    return str(int(v)) if float(v).is_integer() else f"{v:g}"
+
+
+def _ranges(xs: list[float]) -> str:
+    """[3,4,5,9] -> '3-5, 9' (short form for NaN epoch lists)."""
+    if not xs:
+        return ""
+    out, start, prev = [], xs[0], xs[0]
+    for x in xs[1:]:
+        if x == prev + 1:
+            prev = x
+            continue
+        out.append(fmt_x(start) if start == prev else f"{fmt_x(start)}-{fmt_x(prev)}")
+        start = prev = x
+    out.append(fmt_x(start) if start == prev else f"{fmt_x(start)}-{fmt_x(prev)}")
+    return ", ".join(out[:6]) + (" ..." if len(out) > 6 else "")
+
+
+def _axis_line(run: RunReport) -> str:
+    span = f"{run.x_axis}s {fmt_x(run.x_first)}-{fmt_x(run.x_last)}"
+    if run.x_axis == "epoch" and run.epoch_base == 0:
+        return f"{run.num_points} {run.x_axis}s ({span}; numbered as in the log, from 0 like Keras CSVLogger: " \
+               f"epoch 0 is Keras's 'Epoch 1')"
+    return f"{run.num_points} {run.x_axis}s ({span}, numbered as in the log)"
+
+
+def _series_table(run: RunReport, width: int) -> Table:
+    x = run.x_axis
+    table = Table(show_edge=False, header_style="bold", pad_edge=False, expand=False)
+    table.add_column("series", no_wrap=True)
+    table.add_column("kind")
+    table.add_column("curve", no_wrap=True)
+    table.add_column("first", justify="right")
+    table.add_column("best", justify="right")
+    table.add_column(f"at {x}", justify="right")
+    table.add_column("last", justify="right")
+    shown = [s for s in run.series if s.is_signal]
+    with_nan = any(s.nan_epochs for s in shown)
+    if with_nan:
+        table.add_column("non-finite")
+    spark_width = 24 if width >= 110 else 12
+    for s in shown:
+        arrow = {"min": " ↓", "max": " ↑"}.get(s.direction, "")
+        row = [s.name, f"{s.kind}{arrow}", sparkline(s.sparkline_values, spark_width),
+               fmt_value(s.first), fmt_value(s.best), fmt_x(s.best_epoch), fmt_value(s.last)]
+        if with_nan:
+            bad = f"{len(s.nan_epochs)} ({x} {_ranges(s.nan_epochs)})" if s.nan_epochs else ""
+            row.append(Text(bad, style="red"))
+        table.add_row(*row)
+    return table
+
+
+def render_run(console: Console, run: RunReport) -> None:
+    console.print(Text(run.source, style="bold cyan"))
+    console.print(f"  format: {run.format}   x-axis: {_axis_line(run)}")
+    console.print(_series_table(run, console.width))
+    hidden = [s.name for s in run.series if not s.is_signal]
+    if hidden:
+        console.print(Text(f"  not curves (bookkeeping columns): {', '.join(hidden)}", style="dim"))
+    for note in run.notes:
+        console.print(Text(f"  note: {note.message}", style="yellow"))
+    console.print()
+
+
+def render_terminal(report: Report, console: Console | None = None) -> None:
+    if console is None:
+        # Piped output is read in files and CI logs: don't wrap it at 80 columns.
+        width = None if sys.stdout.isatty() else int(os.environ.get("COLUMNS", "120"))
+        console = Console(highlight=False, width=width)
+    for run in report.runs:
+        render_run(console, run)
