@@ -30,6 +30,7 @@ app = typer.Typer(
     add_completion=False,
     no_args_is_help=True,
     pretty_exceptions_enable=False,
+    rich_markup_mode=None,  # plain click help: rich help costs ~150 ms of imports
     context_settings={"help_option_names": ["-h", "--help"]},
 )
 

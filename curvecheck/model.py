@@ -156,11 +156,18 @@ def make_series(name: str, x, values, wall_time=None, direction: str | None = No
 
 # --- segments -------------------------------------------------------------------------------
 
-def segment_starts(x: np.ndarray) -> list[int]:
-    """Indices where a new segment starts: 0, and every point whose x does not increase."""
+def segment_starts(x: np.ndarray, strict: bool = False) -> list[int]:
+    """Indices where a new segment starts: 0, and every point whose x does not increase.
+
+    ``strict=True`` starts a segment only where x decreases (TensorBoard: several points at one
+    step are normal, e.g. per-batch values logged at the epoch's step; only a smaller step is a
+    restart). Otherwise a repeated x is a restart too (Keras CSVLogger: epoch 0 twice means an
+    aborted run followed by a new one).
+    """
     if x.shape[0] == 0:
         return [0]
-    back = np.nonzero(np.diff(x) <= 0)[0] + 1
+    d = np.diff(x)
+    back = np.nonzero(d < 0 if strict else d <= 0)[0] + 1
     return [0, *back.tolist()]
 
 
@@ -185,7 +192,7 @@ def select_segment_indices(x: np.ndarray, starts: list[int], which: int | None) 
     if which is not None:
         return np.arange(bounds[which - 1], bounds[which])
     pieces = [np.arange(bounds[-2], bounds[-1])]
-    cutoff = x[bounds[-2]] if x.shape[0] else 0.0
+    cutoff = x[bounds[-2]] if x.shape[0] else 0.0  # earlier points at or after this x were overwritten
     for k in range(len(starts) - 2, -1, -1):
         idx = np.arange(bounds[k], bounds[k + 1])
         keep = idx[x[idx] < cutoff]

@@ -48,9 +48,9 @@ def _sniff_delimiter(header: str) -> str:
 
 
 def _is_sparse(body: list[list[str]], width: int) -> bool:
-    """Lightning writes one row per log call, so most rows leave most cells empty."""
-    empty = sum(1 for r in body for j in range(width) if j >= len(r) or not r[j].strip())
-    return empty > 0.25 * width * len(body)
+    """Lightning writes one row per log call, leaving the other keys' cells empty (Keras writes NA)."""
+    rows_with_gaps = sum(1 for r in body if len(r) < width or any(not c.strip() for c in r))
+    return rows_with_gaps > 0.5 * len(body)
 
 
 def _format_name(header: list[str]) -> str:

@@ -406,15 +406,18 @@ def _is_simple(ev: _Event) -> bool:
             and ev.values[0].value_pos >= 0)
 
 
-def decode_records(buf: bytes, recs: _Records) -> tuple[dict[str, _TagData], dict[str, str]]:
-    """All scalar points per tag, and the plugin name each tag declared."""
+def decode_records(buf: bytes, recs: _Records, fast: bool = True) -> tuple[dict[str, _TagData], dict[str, str]]:
+    """All scalar points per tag, and the plugin name each tag declared.
+
+    ``fast=False`` decodes every record one by one (the reference the fast path is tested against).
+    """
     arr = np.frombuffer(buf, dtype=np.uint8)
     tags: dict[str, _TagData] = {}
     plugins: dict[str, str] = {}
     n = recs.offsets.shape[0]
     done = np.zeros(n, dtype=bool)
     chunk = 1 << 15
-    for length in np.unique(recs.lengths):
+    for length in np.unique(recs.lengths) if fast else ():
         group = np.nonzero(recs.lengths == length)[0]
         if group.shape[0] < 8:
             continue
@@ -446,7 +449,7 @@ def decode_records(buf: bytes, recs: _Records) -> tuple[dict[str, _TagData], dic
     return tags, plugins
 
 
-def read_event_file(path: Path) -> tuple[dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]], list[Note]]:
+def read_event_file(path: Path, fast: bool = True) -> tuple[dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]], list[Note]]:
     """Every scalar point of one event file: {tag: (steps, values, wall_times)}, plus notes."""
     buf = path.read_bytes()
     if not buf:
@@ -460,9 +463,10 @@ def read_event_file(path: Path) -> tuple[dict[str, tuple[np.ndarray, np.ndarray,
                                        f"{len(buf)} (run killed mid-write?); read the "
                                        f"{recs.offsets.shape[0]} complete records before it"))
     try:
-        tags, plugins = decode_records(buf, recs)
+        tags, plugins = decode_records(buf, recs, fast)
     except (ValueError, IndexError, struct.error) as exc:
         raise InputError(path, f"corrupt event record ({exc})") from None
+    del buf, recs  # decoded values are copies: free the file before assembling the series
     out = {}
     for tag, data in tags.items():
         if plugins.get(tag, "scalars") not in _SCALAR_PLUGINS:
@@ -542,7 +546,7 @@ def read_tensorboard(path: Path, *, segment: int | None = None,
         steps = np.concatenate([p[0] for p in parts])
         values = np.concatenate([p[1] for p in parts])
         walls = np.concatenate([p[2] for p in parts])
-        starts = segment_starts(steps)
+        starts = segment_starts(steps, strict=True)
         segs = describe_segments(steps, starts)
         seg_counts.append(len(segs))
         if len(segs) > 1:
