@@ -36,6 +36,8 @@ _F64 = struct.Struct("<d")
 _F32 = struct.Struct("<f")
 _SCALAR_PLUGINS = ("scalars", "")
 _DTYPES = {1: ("<f4", 4), 2: ("<f8", 8), 19: ("<f2", 2)}  # DT_FLOAT, DT_DOUBLE, DT_HALF
+# TensorProto.float_val (5) and double_val (6): (field, wire type) -> (dtype, packed?)
+_VALUE_FIELDS = {(5, 2): ("<f4", True), (5, 5): ("<f4", False), (6, 2): ("<f8", True), (6, 1): ("<f8", False)}
 
 
 # --- CRC32C, used only to recognise a TFRecord header -------------------------------------------
@@ -120,22 +122,35 @@ class _Event:
     other_fields: bool = False  # file_version, graph, session log...
 
 
+def _submessages(buf, pos: int, end: int, key: int):
+    """Spans (start, stop) of every length-delimited field with this key, skipping the others."""
+    while pos < end:
+        k, pos = _varint(buf, pos)
+        if k == key:
+            n, pos = _varint(buf, pos)
+            yield pos, pos + n
+            pos += n
+        else:
+            pos = _skip(buf, pos, k & 7)
+
+
 def _plugin_name(buf, pos: int, end: int) -> str | None:
     """SummaryMetadata.plugin_data(1).plugin_name(1)."""
-    while pos < end:
-        key, pos = _varint(buf, pos)
-        if key == 0x0A:  # plugin_data
-            n, pos = _varint(buf, pos)
-            sub_end = pos + n
-            while pos < sub_end:
-                k2, pos = _varint(buf, pos)
-                if k2 == 0x0A:
-                    m, pos = _varint(buf, pos)
-                    return bytes(buf[pos:pos + m]).decode("utf-8", "replace")
-                pos = _skip(buf, pos, k2 & 7)
-            return None
-        pos = _skip(buf, pos, key & 7)
+    for data_start, data_end in _submessages(buf, pos, end, 0x0A):
+        for name_start, name_end in _submessages(buf, data_start, data_end, 0x0A):
+            return bytes(buf[name_start:name_end]).decode("utf-8", "replace")
+        return None
     return None
+
+
+def _dim_size(buf, pos: int, end: int) -> int:
+    """TensorShapeProto.Dim.size (field 1); proto3 omits it when it is 0."""
+    while pos < end:
+        k, pos = _varint(buf, pos)
+        if k == 0x08:
+            return _varint(buf, pos)[0]
+        pos = _skip(buf, pos, k & 7)
+    return 0
 
 
 def _tensor_scalar(buf, pos: int, end: int) -> tuple[float | None, int, str]:
@@ -149,41 +164,19 @@ def _tensor_scalar(buf, pos: int, end: int) -> tuple[float | None, int, str]:
             dtype, pos = _varint(buf, pos)
         elif field_no == 2 and wire == 2:  # shape: any dim of size != 1 makes it non-scalar
             n, pos = _varint(buf, pos)
-            sub, sub_end = pos, pos + n
-            while sub < sub_end:
-                k2, sub = _varint(buf, sub)
-                if k2 == 0x12:
-                    m, sub = _varint(buf, sub)
-                    dim_end = sub + m
-                    while sub < dim_end:
-                        k3, sub = _varint(buf, sub)
-                        if k3 == 0x08:
-                            size, sub = _varint(buf, sub)
-                            if size != 1:
-                                return None, -1, ""
-                        else:
-                            sub = _skip(buf, sub, k3 & 7)
-                else:
-                    sub = _skip(buf, sub, k2 & 7)
-            pos = sub_end
+            if any(_dim_size(buf, a, b) != 1 for a, b in _submessages(buf, pos, pos + n, 0x12)):
+                return None, -1, ""
+            pos += n
         elif field_no == 4 and wire == 2:  # tensor_content
             n, pos = _varint(buf, pos)
             found = (pos, "content", n)
             pos += n
-        elif field_no == 5 and wire == 2:  # packed float_val
-            n, pos = _varint(buf, pos)
-            found = (pos, "<f4", n // 4) if n else None
+        elif (field_no, wire) in _VALUE_FIELDS:  # float_val / double_val, packed or not
+            kind, packed = _VALUE_FIELDS[(field_no, wire)]
+            size = np.dtype(kind).itemsize
+            n, pos = _varint(buf, pos) if packed else (size, pos)
+            found = (pos, kind, n // size) if n else None
             pos += n
-        elif field_no == 5 and wire == 5:
-            found = (pos, "<f4", 1)
-            pos += 4
-        elif field_no == 6 and wire == 2:  # packed double_val
-            n, pos = _varint(buf, pos)
-            found = (pos, "<f8", n // 8) if n else None
-            pos += n
-        elif field_no == 6 and wire == 1:
-            found = (pos, "<f8", 1)
-            pos += 8
         else:
             pos = _skip(buf, pos, wire)
     if found is None:
