@@ -12,16 +12,27 @@ from .report import Report, RunReport, summarise_run
 __all__ = ["FORMATS", "load", "analyze", "analyze_run"]
 
 
-def analyze_run(run: Run) -> RunReport:
-    """Summarise one loaded run (first/best/last per series, data-quality notes)."""
-    return summarise_run(run)
+def analyze_run(run: Run, select: list[str] | None = None, ignore: list[str] | None = None) -> RunReport:
+    """Summarise one loaded run and run the diagnostics on it.
+
+    ``select``/``ignore`` take check codes (``CC201``), code prefixes (``CC2``) or names
+    (``overfitting``); by default every check runs.
+    """
+    from .checks import run_checks, select_checks
+
+    report = summarise_run(run)
+    findings, notes = run_checks(run, select_checks(select, ignore))
+    report.findings = findings
+    report.notes.extend(notes)
+    return report
 
 
 def analyze(logs: Iterable[str | Path | Run] | str | Path | Run, *, format: str | None = None,
-            segment: int | None = None, directions: dict[str, str] | None = None) -> Report:
+            segment: int | None = None, directions: dict[str, str] | None = None,
+            select: list[str] | None = None, ignore: list[str] | None = None) -> Report:
     """Load (if needed) and analyse one or several logs; returns a :class:`~curvecheck.report.Report`."""
     if isinstance(logs, (str, Path, Run)):
         logs = [logs]
     runs = [log if isinstance(log, Run) else load(log, format, segment=segment, directions=directions)
             for log in logs]
-    return Report(runs=[analyze_run(r) for r in runs])
+    return Report(runs=[analyze_run(r, select, ignore) for r in runs])

@@ -40,6 +40,13 @@ class OutputFormat(str, Enum):
     json = "json"
 
 
+class FailOn(str, Enum):
+    error = "error"
+    warning = "warning"
+    info = "info"
+    never = "never"
+
+
 class LogFormat(str, Enum):
     keras_csv = "keras_csv"
     keras_json = "keras_json"
@@ -89,17 +96,29 @@ def analyze(
                                                "Default: the last."),
     direction: Optional[List[str]] = typer.Option(None, "--direction",
                                                   help="Override a series' direction: NAME=min|max|none. Repeatable."),
+    select: Optional[List[str]] = typer.Option(None, "--select",
+                                               help="Run only these checks: codes (CC201), prefixes (CC2) or names "
+                                                    "(overfitting). Repeatable or comma-separated."),
+    ignore: Optional[List[str]] = typer.Option(None, "--ignore", help="Skip these checks (same forms as --select)."),
+    fail_on: FailOn = typer.Option(FailOn.error, "--fail-on",
+                                   help="Exit 1 when a finding of this severity or worse is found."),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="Print only the findings."),
 ) -> None:
-    """Summarise each log: per series first, best (with its epoch) and last value, plus data-quality notes.
+    """Diagnose each log: a summary of every series (first, best with its epoch, last) and the findings.
 
     Epochs are the log's own numbers: Keras CSVLogger counts from 0 (Keras prints 'Epoch 1' for it).
+    Exit codes: 0 ok, 1 a finding at or above --fail-on (default: error), 2 usage or input error.
     """
     from .api import analyze_run
+    from .checks import select_checks
+    from .findings import SEVERITY_RANK
     from .readers import load
     from .report import Report
 
     try:
         directions = parse_directions(direction)
+        select_list, ignore_list = _split_list(select), _split_list(ignore)
+        select_checks(select_list, ignore_list)
     except UsageError as exc:
         raise _fail(str(exc))
     runs, failed = [], False
@@ -110,7 +129,7 @@ def analyze(
             typer.echo(f"curvecheck: error: {exc}", err=True)
             failed = True
             continue
-        runs.append(analyze_run(run))
+        runs.append(analyze_run(run, select_list, ignore_list))
     report = Report(runs=runs)
     if runs:
         if json_flag or format == OutputFormat.json:
@@ -120,8 +139,37 @@ def analyze(
         else:
             from .render.terminal import render_terminal
 
-            render_terminal(report)
-    raise typer.Exit(EXIT_INPUT if failed else EXIT_OK)
+            render_terminal(report, quiet=quiet)
+    if failed:
+        raise typer.Exit(EXIT_INPUT)
+    threshold = None if fail_on == FailOn.never else SEVERITY_RANK[fail_on.value]
+    hit = threshold is not None and any(SEVERITY_RANK[f.severity] <= threshold for r in runs for f in r.findings)
+    raise typer.Exit(EXIT_FINDINGS if hit else EXIT_OK)
+
+
+def _split_list(items: list[str] | None) -> list[str] | None:
+    if not items:
+        return None
+    return [p.strip() for item in items for p in item.split(",") if p.strip()]
+
+
+@app.command()
+def explain(
+    code: Optional[str] = typer.Argument(None, help="A check code (CC201) or name (overfitting)."),
+    markdown: bool = typer.Option(False, "--markdown", help="Print the catalogue as the README's Markdown table."),
+) -> None:
+    """Document the checks: with no CODE, list them all; with a CODE, print what it detects, why it
+    matters, what to do, and its thresholds."""
+    from .checks import CHECKS, find_check
+    from .render.docs import check_doc, check_table, readme_catalogue
+
+    if code is None:
+        typer.echo(readme_catalogue(CHECKS.values()) if markdown else check_table(CHECKS.values()))
+        return
+    check = find_check(code)
+    if check is None:
+        raise _fail(f"unknown check '{code}' (run 'curvecheck explain' for the list)")
+    typer.echo(check_doc(check))
 
 
 def main() -> None:

@@ -1,6 +1,7 @@
 """The command line: reports, JSON contract, and one-line errors with exit code 2 on bad input."""
 
 import json
+from pathlib import Path
 import subprocess
 import sys
 
@@ -29,7 +30,7 @@ def test_analyze_text_report():
 
 def test_analyze_json_document():
     res = run_cli("analyze", BRATS, WRITTEN / "keras_nan.csv", "--format", "json")
-    assert res.returncode == 0, res.stderr
+    assert res.returncode == 1, res.stderr  # keras_nan.csv has an error-level finding (NaN loss)
     doc = json.loads(res.stdout)
     assert doc["schema_version"] == 1 and len(doc["runs"]) == 2
     run = doc["runs"][0]
@@ -111,3 +112,51 @@ def test_usage_errors_exit_2():
 def test_help_and_version(args):
     res = run_cli(*args)
     assert res.returncode == 0 and ("Usage" in res.stdout or "curvecheck" in res.stdout)
+
+
+OVERFIT = Path(__file__).parent.parent / "sample_logs" / "overfitting_mlp.csv"
+NAN = Path(__file__).parent.parent / "sample_logs" / "nan_divergence.csv"
+
+
+def test_fail_on_levels_set_the_exit_code():
+    assert run_cli("analyze", OVERFIT).returncode == 0  # warnings only, default --fail-on error
+    assert run_cli("analyze", OVERFIT, "--fail-on", "warning").returncode == 1
+    assert run_cli("analyze", NAN).returncode == 1  # NaN loss is an error
+    assert run_cli("analyze", NAN, "--fail-on", "never").returncode == 0
+
+
+def test_findings_in_the_report_and_quiet_mode():
+    out = run_cli("analyze", OVERFIT).stdout
+    assert "findings:" in out and "CC201 overfitting" in out and "-> Keep the checkpoint" in out
+    quiet = run_cli("analyze", OVERFIT, "--quiet").stdout
+    assert "CC201 overfitting" in quiet and "series" not in quiet and "┃" not in quiet
+
+
+def test_select_and_ignore():
+    doc = json.loads(run_cli("analyze", OVERFIT, "--json", "--select", "CC2", "--ignore", "plateau").stdout)
+    codes = {f["code"] for f in doc["runs"][0]["findings"]}
+    assert codes and all(c.startswith("CC2") and c != "CC202" for c in codes)
+    bad = run_cli("analyze", OVERFIT, "--select", "CC9")
+    assert bad.returncode == 2 and "matches no check" in bad.stderr
+
+
+def test_findings_in_json_carry_evidence():
+    doc = json.loads(run_cli("analyze", NAN, "--json", "--fail-on", "never").stdout)
+    (f,) = [f for f in doc["runs"][0]["findings"] if f["code"] == "CC101"]
+    assert set(f) == {"code", "name", "kind", "severity", "series", "epochs", "message", "evidence", "advice"}
+    assert f["epochs"] == {"start": 12, "end": 24} and f["evidence"]["first_epoch"] == 12
+
+
+def test_explain():
+    listing = run_cli("explain").stdout
+    assert all(code in listing for code in ("CC101", "CC201", "CC204", "CC401"))
+    doc = run_cli("explain", "CC204").stdout
+    assert "What it detects" in doc and "What to do" in doc and "min_effect = 0.01" in doc
+    assert run_cli("explain", "overfitting").stdout.startswith("CC201 overfitting")
+    bad = run_cli("explain", "CC999")
+    assert bad.returncode == 2 and "unknown check" in bad.stderr
+
+
+def test_readme_catalogue_is_generated_from_the_docstrings():
+    readme = (Path(__file__).parent.parent / "README.md").read_text()
+    assert run_cli("explain", "--markdown").stdout.strip() in readme

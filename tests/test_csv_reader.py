@@ -123,3 +123,12 @@ def test_user_log_is_never_modified():
     before = (path.read_bytes(), sorted(p.name for p in path.parent.iterdir()))
     curvecheck.analyze(path)
     assert (path.read_bytes(), sorted(p.name for p in path.parent.iterdir())) == before
+
+
+def test_never_logged_columns_are_dropped_but_logged_nan_is_kept(tmp_path):
+    """CSVLogger writes NA for keys missing at an epoch (e.g. val_* when validation did not run)."""
+    path = tmp_path / "log.csv"
+    path.write_text("epoch,loss,val_loss\r\n0,0.9,NA\r\n1,nan,NA\r\n2,0.5,NA\r\n")
+    run = curvecheck.load(path)
+    assert set(run.series) == {"loss"} and np.isnan(run["loss"].values[1])
+    assert any(n.kind == "empty_columns" and "val_loss" in n.message for n in run.notes)

@@ -22,6 +22,7 @@ from ..model import Note, Run
 from .common import run_from_table
 
 _MISSING = {"", "na", "n/a", "nan", "null", "none", "-"}
+_NOT_LOGGED = {"", "na", "n/a", "null", "none", "-"}  # markers of "no value", unlike a logged nan
 _EPOCH_NAMES = ("epoch", "epochs")
 
 
@@ -92,8 +93,12 @@ def read_csv_log(path: Path, text: str, *, segment: int | None = None,
 
     parsed: dict[str, np.ndarray] = {}
     dropped: list[str] = []
+    empty: list[str] = []
     index_col = header[0] in ("", "Unnamed: 0")
     for j, name in enumerate(header):
+        if name and all(row[j].strip().lower() in _NOT_LOGGED for row in cells):
+            empty.append(name)  # Keras adds val_* columns as NA when epoch 0 had no validation
+            continue
         values = [_parse_cell(row[j]) for row in cells]
         bad = sum(v is None for v in values)
         if bad:  # a column of strings (dates, names, tensors) is not a curve
@@ -103,7 +108,16 @@ def read_csv_log(path: Path, text: str, *, segment: int | None = None,
         parsed[key] = np.array(values, dtype=np.float64)
 
     epoch_key = next((h for h in header if h.lower() in _EPOCH_NAMES and h in parsed), None)
-    if epoch_key is not None:
+    step_key = next((h for h in header if h.lower() in ("step", "global_step") and h in parsed), None)
+    x_axis = "epoch"
+    if (epoch_key is not None and step_key is not None and np.isfinite(parsed[step_key]).all()
+            and (np.diff(parsed[epoch_key]) <= 0).any() and (np.diff(parsed[step_key]) > 0).all()):
+        # several rows per epoch (logged every N steps): the step is the axis, not a restart
+        x = parsed.pop(step_key)
+        x_axis = "step"
+        notes.append(Note("step_axis", f"several rows per epoch: using '{step_key}' as the x-axis "
+                                       f"('{epoch_key}' is kept as a series)"))
+    elif epoch_key is not None:
         x = parsed.pop(epoch_key)
         if np.isnan(x).any():
             raise InputError(path, f"column '{epoch_key}' has empty or non-numeric cells")
@@ -118,7 +132,10 @@ def read_csv_log(path: Path, text: str, *, segment: int | None = None,
     parsed.pop("index", None)
     if dropped:
         notes.append(Note("dropped_columns", f"non-numeric column(s) ignored: {', '.join(dropped)}"))
+    if empty:
+        notes.append(Note("empty_columns", f"column(s) never logged (NA or empty in every row) ignored: "
+                                           f"{', '.join(empty)}"))
     if not parsed:
         raise InputError(path, "CSV has no numeric column besides the epoch")
-    return run_from_table(path, _format_name(header), x, parsed, notes=notes, segment=segment,
+    return run_from_table(path, _format_name(header), x, parsed, x_axis=x_axis, notes=notes, segment=segment,
                           directions=directions)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 import os
 import sys
+import textwrap
 
 from rich.console import Console
 from rich.table import Table
@@ -100,22 +101,65 @@ def _series_table(run: RunReport, width: int) -> Table:
     return table
 
 
-def render_run(console: Console, run: RunReport) -> None:
+_SEVERITY_STYLE = {"error": "bold red", "warning": "yellow", "info": "blue"}
+
+
+def _epochs(f, unit: str) -> str:
+    e = f.epochs
+    if "at" in e:
+        return f"{unit} {fmt_x(e['at'])}"
+    if "start" in e:
+        return f"{unit}s {fmt_x(e['start'])}-{fmt_x(e['end'])}"
+    return ""
+
+
+def _indented(text: str, width: int, style: str = "", indent: int = 6) -> Text:
+    """Wrapped at the console width with every line indented (and no trailing padding)."""
+    lines = textwrap.wrap(text, width=max(40, width - indent - 1)) or [""]
+    return Text("\n".join(" " * indent + ln for ln in lines), style=style)
+
+
+def render_findings(console: Console, run: RunReport) -> None:
+    if not run.findings:
+        console.print(Text("  no findings", style="green"))
+        return
+    for f in run.findings:
+        line = Text("  ")
+        line.append(f"{f.severity:<7}", style=_SEVERITY_STYLE[f.severity])
+        line.append(f" {f.code} {f.name}", style="bold")
+        where = _epochs(f, run.x_axis)
+        if where:
+            line.append(f" [{where}]", style="dim")
+        console.print(line)
+        console.print(_indented(f.message, console.width))
+        if f.advice:
+            console.print(_indented(f"-> {f.advice}", console.width, style="dim"))
+
+
+def render_run(console: Console, run: RunReport, quiet: bool = False) -> None:
     console.print(Text(run.source, style="bold cyan"))
+    if quiet:
+        render_findings(console, run)
+        console.print()
+        return
     console.print(f"  format: {run.format}   x-axis: {_axis_line(run)}")
     console.print(_series_table(run, console.width))
     hidden = [s.name for s in run.series if not s.is_signal]
     if hidden:
         console.print(Text(f"  not curves (bookkeeping columns): {', '.join(hidden)}", style="dim"))
+    reported = {f.message for f in run.findings}  # CC401 repeats the segment and truncation notes
     for note in run.notes:
-        console.print(Text(f"  note: {note.message}", style="yellow"))
+        if note.message not in reported:
+            console.print(Text(f"  note: {note.message}", style="dim"))
+    console.print(Text("findings:", style="bold"))
+    render_findings(console, run)
     console.print()
 
 
-def render_terminal(report: Report, console: Console | None = None) -> None:
+def render_terminal(report: Report, console: Console | None = None, quiet: bool = False) -> None:
     if console is None:
         # Piped output is read in files and CI logs: don't wrap it at 80 columns.
         width = None if sys.stdout.isatty() else int(os.environ.get("COLUMNS", "120"))
         console = Console(highlight=False, width=width)
     for run in report.runs:
-        render_run(console, run)
+        render_run(console, run, quiet)

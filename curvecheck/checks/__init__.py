@@ -1,0 +1,73 @@
+"""The diagnostics catalogue: one module per check, registered here by stable code.
+
+Codes: CC1xx numerical health, CC2xx progress and generalisation, CC3xx learning rate and
+validation, CC4xx the log itself. ``curvecheck explain`` prints each check's docstring.
+"""
+
+from __future__ import annotations
+
+from ..errors import UsageError
+from ..findings import SEVERITY_RANK, Finding
+from ..model import Note, Run
+from .base import Check, RunContext
+from .data_integrity import DataIntegrity
+from .divergence import Divergence
+from .loss_metric import LossMetricDivergence
+from .lr_schedule import LRSchedule
+from .non_finite import NonFinite
+from .oscillation import Oscillation
+from .overfitting import Overfitting
+from .plateau import Plateau
+from .spikes import Spikes
+from .stuck_metric import StuckMetric
+from .suspicious_validation import SuspiciousValidation
+from .undertrained import Undertrained
+
+CHECKS: dict[str, type[Check]] = {c.code: c for c in (
+    NonFinite, Divergence, Spikes, Overfitting, Plateau, Oscillation, LossMetricDivergence, StuckMetric,
+    Undertrained, LRSchedule, SuspiciousValidation, DataIntegrity,
+)}
+
+
+def find_check(key: str) -> type[Check] | None:
+    """A check by code (case-insensitive) or kebab name."""
+    key = key.strip()
+    return CHECKS.get(key.upper()) or next((c for c in CHECKS.values() if c.name == key.lower()), None)
+
+
+def _matches(check: type[Check], patterns: list[str]) -> bool:
+    for p in patterns:
+        p = p.strip()
+        if check.name == p.lower() or check.code.startswith(p.upper()):
+            return True
+    return False
+
+
+def select_checks(select: list[str] | None = None, ignore: list[str] | None = None) -> list[type[Check]]:
+    """Checks chosen by code, code prefix (``CC2``) or name; unknown patterns are a usage error."""
+    for p in (select or []) + (ignore or []):
+        if not any(_matches(c, [p]) for c in CHECKS.values()):
+            raise UsageError(f"'{p}' matches no check (see 'curvecheck explain' for codes and names)")
+    chosen = [c for c in CHECKS.values() if not select or _matches(c, select)]
+    return [c for c in chosen if not ignore or not _matches(c, ignore)]
+
+
+def run_checks(run: Run, checks: list[type[Check]] | None = None) -> tuple[list[Finding], list[Note]]:
+    """All findings for one run, most severe first, plus a note naming checks the run is too short for."""
+    ctx = RunContext(run)
+    findings: list[Finding] = []
+    too_short: list[str] = []
+    for cls in checks if checks is not None else CHECKS.values():
+        check = cls()
+        if not check.applicable(ctx):
+            too_short.append(f"{cls.code} {cls.name} (needs {cls.min_points})")
+            continue
+        findings.extend(check.run(ctx))
+    findings.sort(key=lambda f: (SEVERITY_RANK[f.severity], f.code))
+    notes = []
+    if too_short:
+        notes.append(Note("too_short", f"too short to judge ({run.num_points} {run.x_axis}s): {', '.join(too_short)}"))
+    return findings, notes
+
+
+__all__ = ["CHECKS", "Check", "find_check", "run_checks", "select_checks"]

@@ -1,0 +1,229 @@
+"""What every check shares: the Check base class and a per-run context with cached curve statistics.
+
+Noise-aware by design: each series gets a robust noise level (``sigma``, see
+:func:`curvecheck.signal.noise_level`) and a running-median trend, and thresholds are multiples
+of sigma, so one noisy epoch neither triggers nor hides a finding.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cached_property
+from typing import ClassVar
+
+import numpy as np
+
+from ..findings import Finding
+from ..model import Run, Series
+from ..signal import noise_level, rolling_median
+
+METRIC_KINDS = ("iou", "dice", "f1", "accuracy", "map", "auc", "precision", "recall")
+BOUNDED_KINDS = METRIC_KINDS  # all of these live in [0, 1]
+
+
+def fmt(v: float, digits: int = 4) -> str:
+    """Numbers for messages: 4 significant digits, scientific when very small or large."""
+    if v is None or not np.isfinite(v):
+        return str(v)
+    a = abs(v)
+    if a != 0 and (a < 1e-3 or a >= 1e5):
+        return f"{v:.{digits - 1}e}"
+    return f"{v:.{digits}g}"
+
+
+def fx(x: float) -> str:
+    return str(int(x)) if float(x).is_integer() else f"{x:g}"
+
+
+def slope_t(x: np.ndarray, y: np.ndarray) -> tuple[float, float]:
+    """Least-squares slope of y over x and its t statistic (slope / standard error).
+
+    A trend test over a window: many small steps in the same direction are significant even when
+    each one is smaller than the noise.
+    """
+    n = x.shape[0]
+    if n < 3:
+        return 0.0, 0.0
+    xc = x - x.mean()
+    sxx = float(np.sum(xc * xc))
+    if sxx == 0:
+        return 0.0, 0.0
+    slope = float(np.sum(xc * (y - y.mean())) / sxx)
+    resid = y - (y.mean() + slope * xc)
+    s2 = float(np.sum(resid * resid)) / (n - 2)
+    if s2 == 0:
+        return slope, (np.inf if slope > 0 else -np.inf if slope < 0 else 0.0)
+    return slope, slope / np.sqrt(s2 / sxx)
+
+
+def lr_drops(ctx: "RunContext", start: float = -np.inf, end: float = np.inf) -> dict:
+    """What the LR did in [start, end]: discrete drops (step schedules), or a smooth schedule."""
+    lr = ctx.lr
+    if lr is None or lr.finite.sum() < 2:
+        return {"has_lr": False, "smooth": False, "drops": [], "first": None, "last": None, "min": None,
+                "in_window": None}
+    x, v = lr.x[lr.finite], lr.values[lr.finite]
+    changes = int(np.sum(np.abs(np.diff(v)) > 1e-3 * np.abs(v[:-1])))
+    inside = (x >= start) & (x <= end)
+    return {
+        "has_lr": True,
+        "smooth": changes > 0.34 * len(v),
+        "drops": [float(x[i]) for i in range(1, len(v)) if v[i] < 0.9 * v[i - 1] and start <= x[i] <= end],
+        "first": float(v[0]), "last": float(v[-1]), "min": float(v.min()),
+        "in_window": (float(v[inside][0]), float(v[inside][-1])) if inside.any() else None,
+    }
+
+
+@dataclass
+class Curve:
+    """A series' finite points with its trend and noise, in 'goodness' units (higher is better)."""
+
+    series: Series
+    x: np.ndarray
+    values: np.ndarray  # raw finite values
+    sign: float  # +1 when higher is better, -1 when lower is better
+
+    @cached_property
+    def goodness(self) -> np.ndarray:
+        return self.sign * self.values
+
+    @cached_property
+    def trend(self) -> np.ndarray:
+        """Centred 5-point running median of the goodness: robust to single spikes."""
+        return rolling_median(self.goodness, 5)
+
+    @cached_property
+    def sigma(self) -> float:
+        return noise_level(self.values)
+
+    @property
+    def at_ceiling(self) -> bool:
+        """A [0, 1] metric that reached 1.0 (perfect): it cannot improve, so it is neither stuck nor stalled."""
+        return self.series.kind in BOUNDED_KINDS and self.sign > 0 and float(np.max(self.values)) >= 1.0 - 1e-9
+
+    def frozen_tail(self, min_epochs: int = 5) -> int:
+        """How many final points are exactly equal (0 when fewer than ``min_epochs``)."""
+        v = self.values
+        start = v.shape[0] - 1
+        while start > 0 and v[start - 1] == v[-1]:
+            start -= 1
+        length = v.shape[0] - start
+        return length if length >= min_epochs else 0
+
+    @property
+    def n(self) -> int:
+        return int(self.values.shape[0])
+
+    @property
+    def name(self) -> str:
+        return self.series.name
+
+    def best_index(self, smoothed: bool = True) -> int:
+        """Index (into the finite points) of the best trend value; the first one on ties."""
+        g = self.trend if smoothed else self.goodness
+        return int(np.nanargmax(g))
+
+    def window_mean(self, count: int) -> float:
+        """Mean goodness of the last ``count`` points."""
+        return float(np.mean(self.goodness[-count:]))
+
+    def significant_bests(self, k: float = 2.0, rel: float = 0.0) -> list[int]:
+        """Indices where the curve beat its last significant best by more than k*sigma (and rel*|value|).
+
+        Comparing against the last *significant* best (not the last best) lets slow steady progress
+        add up, while noise wiggles below the threshold are ignored.
+        """
+        threshold = k * (self.sigma if np.isfinite(self.sigma) else 0.0)
+        g = self.goodness
+        anchor = g[0]
+        out = [0]
+        for i in range(1, g.shape[0]):
+            if g[i] - anchor > max(threshold, rel * abs(anchor)):
+                anchor = g[i]
+                out.append(i)
+        return out
+
+
+class RunContext:
+    """A run plus cached curves and the roles of its series (primary losses, val metrics, LR)."""
+
+    def __init__(self, run: Run):
+        self.run = run
+        self._curves: dict[str, Curve | None] = {}
+
+    def curve(self, series: Series | None) -> Curve | None:
+        if series is None:
+            return None
+        if series.name not in self._curves:
+            finite = series.finite
+            sign = {"max": 1.0, "min": -1.0}.get(series.direction, -1.0 if series.kind == "loss" else 1.0)
+            self._curves[series.name] = (Curve(series, series.x[finite], series.values[finite], sign)
+                                         if finite.sum() >= 1 else None)
+        return self._curves[series.name]
+
+    @property
+    def x_axis(self) -> str:
+        return self.run.x_axis
+
+    def signals(self) -> list[Series]:
+        return [s for s in self.run.signals() if s.kind != "lr" and len(s)]
+
+    def losses(self, split: str) -> list[Series]:
+        return [s for s in self.signals() if s.kind == "loss" and s.split == split]
+
+    def primary_loss(self, split: str) -> Series | None:
+        """The overall loss of a split: base name 'loss' when present, else the first loss."""
+        losses = self.losses(split)
+        for s in losses:
+            if s.info.base == "loss":
+                return s
+        return losses[0] if losses else None
+
+    def metrics(self, split: str) -> list[Series]:
+        return [s for s in self.signals() if s.kind in METRIC_KINDS and s.split == split and s.direction != "none"]
+
+    def pairs(self) -> list[tuple[Series, Series]]:
+        return [(t, v) for t, v in self.run.pairs() if t.kind != "lr"]
+
+    @cached_property
+    def lr(self) -> Series | None:
+        return self.run.lr_series()
+
+
+class Check:
+    """Base class. Subclasses set the metadata and implement :meth:`run`.
+
+    The class docstring is the user documentation shown by ``curvecheck explain CODE``; it has
+    the sections *What it detects*, *Why it matters*, *What to do* and *Example*. ``thresholds``
+    maps each parameter to (default, meaning); instances read them as attributes.
+    """
+
+    code: ClassVar[str]
+    name: ClassVar[str]
+    kind: ClassVar[str]
+    severity: ClassVar[str]
+    min_points: ClassVar[int] = 5
+    thresholds: ClassVar[dict[str, tuple[float, str]]] = {}
+
+    def __init__(self, **overrides: float):
+        for key, (default, _doc) in self.thresholds.items():
+            setattr(self, key, overrides.get(key, default))
+
+    def finding(self, *, series: list[str], epochs: dict[str, float], message: str,
+                evidence: dict | None = None, advice: str = "", severity: str | None = None,
+                kind: str | None = None) -> Finding:
+        return Finding(code=self.code, name=self.name, kind=kind or self.kind,
+                       severity=severity or self.severity, series=series, epochs=epochs,
+                       message=message, evidence=evidence or {}, advice=advice)
+
+    def applicable(self, ctx: RunContext) -> bool:
+        """False when the run is too short for this check to judge."""
+        return ctx.run.num_points >= self.min_points
+
+    def run(self, ctx: RunContext) -> list[Finding]:
+        raise NotImplementedError
+
+    @classmethod
+    def summary(cls) -> str:
+        doc = (cls.__doc__ or "").strip().splitlines()
+        return doc[0] if doc else cls.name

@@ -1,0 +1,90 @@
+from __future__ import annotations
+
+import numpy as np
+
+from ..findings import Finding
+from .base import BOUNDED_KINDS, Check, RunContext, fmt, fx
+
+
+class DataIntegrity(Check):
+    """Appended or restarted runs, truncated files, gaps, missing validation, impossible metric values.
+
+    What it detects: several runs appended to one log (the epoch counter resets) or a resumed run
+    (the step goes backwards); a file cut off mid-write; missing epochs in the middle of the log;
+    a run with no validation series at all; a metric that should lie in [0, 1] (accuracy, IoU,
+    Dice, F1, precision, recall, AUC, mAP) with values above 1 or below 0 (values all between 1
+    and 100 are read as percentages and only noted).
+
+    Why it matters: a log that mixes runs gives a meaningless "best epoch"; a truncated log hides
+    the end of the run; without validation nothing can be said about overfitting; a metric above 1
+    is a bug in the metric, so every decision based on it is suspect.
+
+    What to do: write each run to its own log (a new CSVLogger filename per run, or
+    ``append=False``), or pick the run with ``--segment``; add ``validation_data`` or
+    ``validation_split``; fix the metric implementation.
+
+    Example: ``log holds 4 appended runs; analysing the last (epochs 0-8).``
+    """
+
+    code = "CC401"
+    name = "data-integrity"
+    kind = "data_integrity"
+    severity = "warning"
+    min_points = 1
+
+    def run(self, ctx: RunContext) -> list[Finding]:
+        out = []
+        run = ctx.run
+        for note in run.notes:
+            if note.kind == "segments":
+                out.append(self.finding(series=[], epochs={}, message=note.message,
+                                        evidence={"segments": [s.to_dict() for s in run.segments],
+                                                  "selected_segment": run.selected_segment},
+                                        advice="Give each run its own log file, or pick one with --segment N."))
+            elif note.kind == "truncated":
+                out.append(self.finding(series=[], epochs={}, message=note.message, evidence={},
+                                        advice="The run was probably killed while writing; the last epoch may be missing."))
+        out.extend(self._gaps(ctx))
+        if run.num_points >= 2 and ctx.losses("train") and not (ctx.losses("val") or ctx.metrics("val")):
+            out.append(self.finding(series=[], epochs={}, severity="info",
+                                    message="no validation series: overfitting and the best epoch cannot be judged.",
+                                    advice="Pass validation_data= (or validation_split=) to fit so val_* is logged."))
+        out.extend(self._out_of_range(ctx))
+        return out
+
+    def _gaps(self, ctx: RunContext) -> list[Finding]:
+        if ctx.x_axis != "epoch":
+            return []
+        x = np.unique(np.concatenate([s.x for s in ctx.signals()])) if ctx.signals() else np.array([])
+        if x.size < 3:
+            return []
+        d = np.diff(x)
+        step = np.median(d)
+        holes = np.nonzero(d > 1.5 * step)[0]
+        if not holes.size:
+            return []
+        spans = [f"{fx(x[i] + step)}-{fx(x[i + 1] - step)}" for i in holes[:5]]
+        missing = int(sum(round(d[i] / step) - 1 for i in holes))
+        return [self.finding(series=[], epochs={"start": x[holes[0]], "end": x[holes[-1] + 1]}, severity="info",
+                             message=f"{missing} epoch(s) missing from the log: {', '.join(spans)}.",
+                             evidence={"missing_epochs": missing, "usual_step": step},
+                             advice="Epochs are missing (logging interrupted or filtered); the curve between is unknown.")]
+
+    def _out_of_range(self, ctx: RunContext) -> list[Finding]:
+        out = []
+        for s in ctx.signals():
+            if s.kind not in BOUNDED_KINDS or not s.finite.any():
+                continue
+            v = s.values[s.finite]
+            if v.min() >= 1 and v.max() <= 100 and v.max() > 1.5:
+                continue  # percentages, e.g. accuracy logged as 35..78
+            bad = (v > 1 + 1e-6) | (v < -1e-6)
+            if bad.any():
+                xs = s.x[s.finite][bad]
+                out.append(self.finding(
+                    series=[s.name], epochs={"start": xs[0], "end": xs[-1]},
+                    message=(f"{s.name} leaves [0, 1] at {int(bad.sum())} {ctx.x_axis}(s) (max {fmt(v.max())}, "
+                             f"min {fmt(v.min())}): a {s.kind} cannot do that, so the metric has a bug."),
+                    evidence={"max": v.max(), "min": v.min(), "epochs_out_of_range": int(bad.sum())},
+                    advice="Fix the metric implementation (averaging over batches, smoothing terms, thresholds)."))
+        return out

@@ -1,0 +1,127 @@
+from __future__ import annotations
+
+import numpy as np
+
+from ..findings import Finding
+from .base import Check, RunContext, fmt, fx
+
+
+class LRSchedule(Check):
+    """How the monitored curve responded to each learning-rate drop; an LR stuck at its floor.
+
+    What it detects: drops in the ``lr``/``learning_rate`` column (a fall of more than
+    ``drop_ratio``), as ReduceLROnPlateau or a step schedule make them. For each drop it compares
+    the best value of the monitored curve (validation loss, else a validation metric) in the
+    ``window`` epochs after the drop with the best before it: an improvement of more than
+    ``k_sigma`` noise sigmas means the drop helped. It warns when the learning rate has sat at its
+    final minimum for at least ``floor_share`` of the run while the monitored curve has not
+    improved. Smooth schedules (cosine, exponential, warm-up: the LR changes at more than ``smooth_share``
+    of the epochs) are summarised instead of analysed drop by drop.
+
+    Why it matters: a drop that helps shows the model was limited by the step size; drops that do
+    nothing show a plateau that a smaller LR cannot fix. At the floor, ReduceLROnPlateau cannot act
+    any more and every further epoch is wasted.
+
+    What to do: if drops help, the initial LR may be a bit high or the schedule can drop earlier;
+    if they do not, stop at the plateau (EarlyStopping) rather than waiting for more drops; at
+    the floor, stop or restart with a new schedule (warm restarts, a different LR).
+
+    Example: ``learning_rate drops at epochs 7 (1e-03 -> 1e-04: val_loss improved 0.042, 6x noise,
+    within 5 epochs) and 13 (1e-04 -> 1e-05: no improvement beyond noise).``
+    """
+
+    code = "CC301"
+    name = "lr-schedule"
+    kind = "lr_schedule"
+    severity = "info"
+    min_points = 5
+    thresholds = {
+        "drop_ratio": (0.1, "a fall of more than this share of the LR counts as a drop"),
+        "window": (5, "epochs after a drop in which the response is measured"),
+        "k_sigma": (2.0, "improvement after a drop, in noise sigmas, that counts as a response"),
+        "floor_share": (0.2, "time at the final minimum LR (share of the run) that makes it a floor"),
+        "smooth_share": (0.34, "LR changing at more than this share of epochs is a smooth schedule"),
+    }
+
+    def run(self, ctx: RunContext) -> list[Finding]:
+        lr = ctx.lr
+        if lr is None or lr.finite.sum() < self.min_points:
+            return []
+        x, v = lr.x[lr.finite], lr.values[lr.finite]
+        changes = np.nonzero(np.abs(np.diff(v)) > 1e-3 * np.abs(v[:-1]))[0] + 1
+        if changes.size == 0:
+            return []
+        monitor = ctx.primary_loss("val") or next(iter(ctx.metrics("val")), None) or ctx.primary_loss("train")
+        c = ctx.curve(monitor)
+        if changes.size > self.smooth_share * len(v):
+            return [self._smooth(ctx, lr.name, x, v)]
+        drops = [i for i in changes if v[i] < (1 - self.drop_ratio) * v[i - 1]]
+        out = []
+        if drops and c is not None and np.isfinite(c.sigma):
+            out.append(self._drops(ctx, lr.name, x, v, drops, c))
+        floor = self._floor(ctx, lr.name, x, v, c)
+        if floor:
+            out.append(floor)
+        return out
+
+    def _smooth(self, ctx, name, x, v) -> Finding:
+        peak = int(np.argmax(v))
+        shape = "warm-up then decay" if 0 < peak < len(v) - 1 else ("decaying" if v[-1] < v[0] else "rising")
+        msg = (f"{name} follows a smooth schedule ({shape}): {fmt(v[0])} at {ctx.x_axis} {fx(x[0])}, "
+               f"peak {fmt(v[peak])} at {fx(x[peak])}, {fmt(v[-1])} at the end.")
+        return self.finding(series=[name], epochs={"start": x[0], "end": x[-1]}, message=msg,
+                            evidence={"first": v[0], "peak": v[peak], "peak_epoch": x[peak], "last": v[-1]},
+                            advice="Nothing to do; drop-by-drop analysis applies to step schedules only.")
+
+    def _drops(self, ctx, name, x, v, drops, c) -> Finding:
+        unit = ctx.x_axis
+        parts, evidence, helped = [], [], 0
+        for i in drops:
+            xd = x[i]
+            before = c.goodness[c.x < xd]
+            after = c.goodness[(c.x >= xd) & (c.x < xd + self.window)]
+            if before.size == 0 or after.size == 0:
+                continue
+            gain = float(after.max() - before.max())
+            ok = gain > self.k_sigma * c.sigma
+            helped += ok
+            what = (f"{c.name} improved {fmt(gain)} ({gain / c.sigma:.1f}x noise) within {self.window} {unit}s"
+                    if ok else "no improvement beyond noise")
+            parts.append(f"{fx(xd)} ({fmt(v[i - 1])} -> {fmt(v[i])}: {what})")
+            evidence.append({"epoch": xd, "lr_before": v[i - 1], "lr_after": v[i], "gain": gain, "helped": ok})
+        msg = f"{name} drops at {unit}s " + "; ".join(parts) + "."
+        if helped == 0:
+            advice = ("The drops did not help: the curve was on a plateau a smaller step cannot fix. Stop at the "
+                      "plateau (EarlyStopping) instead of waiting for more drops.")
+        elif helped == len(parts):
+            advice = "Every drop helped: the model was limited by the step size; dropping earlier may save epochs."
+        else:
+            advice = "Early drops helped, later ones did not: the later epochs were on a plateau."
+        return self.finding(series=[name, c.name], epochs={"start": x[drops[0]], "end": x[drops[-1]]},
+                            message=msg, evidence={"drops": evidence, "noise_sigma": c.sigma,
+                                                   "k_sigma": self.k_sigma, "window": self.window},
+                            advice=advice)
+
+    def _floor(self, ctx, name, x, v, c) -> Finding | None:
+        if c is None or not np.isfinite(c.sigma) or v[-1] > v.min() or v[-1] >= v[0]:
+            return None
+        at_floor = len(v) - 1
+        while at_floor > 0 and v[at_floor - 1] == v[-1]:
+            at_floor -= 1
+        x_floor = x[at_floor]
+        if len(v) - at_floor < max(3, self.floor_share * len(v)):
+            return None
+        bests = c.significant_bests(self.k_sigma)
+        last_best_x = c.x[bests[-1]]
+        if last_best_x > x_floor:
+            return None
+        unit = ctx.x_axis
+        wasted = int(np.sum(c.x > max(last_best_x, x_floor)))
+        msg = (f"{name} has been at its minimum {fmt(v[-1])} since {unit} {fx(x_floor)}, and {c.name} has not "
+               f"improved beyond noise since {unit} {fx(last_best_x)}: the last {wasted} {unit}s changed nothing.")
+        return self.finding(series=[name, c.name], epochs={"start": x_floor, "end": x[-1]}, message=msg,
+                            evidence={"lr_floor": v[-1], "floor_since": x_floor, "last_significant_best": last_best_x,
+                                      "wasted_epochs": wasted, "noise_sigma": c.sigma},
+                            advice=("ReduceLROnPlateau cannot act below min_lr: stop here (EarlyStopping), or restart "
+                                    "with a different schedule (warm restarts) or model."),
+                            severity="warning")

@@ -1,0 +1,111 @@
+from __future__ import annotations
+
+import numpy as np
+
+from ..findings import Finding
+from .base import Check, Curve, RunContext, fmt, fx, slope_t
+
+
+def fit_saturation(x: np.ndarray, g: np.ndarray) -> tuple[float, float, float] | None:
+    """Fit g(x) = a - b * exp(-(x - x0) / tau) by grid over tau; returns (a, b, tau) of the best fit.
+
+    ``a`` is the level the curve is heading for. Returns None when the best tau is at the grid's
+    upper end: the curve shows no sign of slowing down, so no asymptote can be estimated.
+    """
+    span = float(x[-1] - x[0]) or 1.0
+    taus = np.geomspace(0.5, 20 * span, 60)
+    best = None
+    for tau in taus:
+        basis = np.column_stack([np.ones_like(x), -np.exp(-(x - x[0]) / tau)])
+        coef, res, *_ = np.linalg.lstsq(basis, g, rcond=None)
+        sse = float(res[0]) if res.size else float(np.sum((basis @ coef - g) ** 2))
+        if best is None or sse < best[0]:
+            best = (sse, float(coef[0]), float(coef[1]), float(tau))
+    _, a, b, tau = best
+    if tau >= taus[-3] or b <= 0:
+        return None
+    return a, b, tau
+
+
+class Undertrained(Check):
+    """Still improving clearly at the last epoch: more training would pay off.
+
+    What it detects: the monitored curve (validation loss, else a validation metric, else the
+    training loss) has its best value in the last ``window_share`` of the run, and its regression
+    slope over that window improves with a t statistic above ``min_t`` (many small steps count,
+    each can be below the noise), by at least ``min_share`` of the run's total improvement and
+    ``min_rel`` of its value. It estimates how much there is still to gain by fitting a
+    saturating exponential to the second half of the curve; when the curve shows no sign of slowing,
+    it says so and gives the recent gain per epoch instead. It is a warning when no slowing shows
+    or the estimated remaining gain is at least ``warn_gain_share`` of the improvement so far.
+
+    Why it matters: the run stopped before the model converged; its final numbers understate what
+    the model can do, and comparisons with other runs are unfair.
+
+    What to do: train longer (resume from the last checkpoint with ``initial_epoch``); if progress
+    is slow and steady from the start, the learning rate may be too low.
+
+    Example: ``val_loss still improves at the end: 2.1 -> 2.02 over the last 9 epochs (regression
+    slope t = 41; 15% of the run's improvement). No sign of slowing down: about -0.0083 per epoch.``
+    """
+
+    code = "CC206"
+    name = "undertrained"
+    kind = "undertrained"
+    severity = "info"
+    min_points = 8
+    thresholds = {
+        "window_share": (0.3, "the last part of the run that is examined (at least 4 epochs)"),
+        "min_t": (2.0, "t statistic of the improving regression slope over that window"),
+        "min_share": (0.05, "improvement over that window as a share of the run's total improvement"),
+        "min_rel": (0.002, "improvement over that window as a share of the value (near-noiseless curves)"),
+        "warn_gain_share": (0.1, "estimated remaining gain (share of the improvement so far) that makes it a warning"),
+    }
+
+    def run(self, ctx: RunContext) -> list[Finding]:
+        s = ctx.primary_loss("val") or next(iter(ctx.metrics("val")), None) or ctx.primary_loss("train")
+        c = ctx.curve(s)
+        if c is None or c.n < self.min_points or not np.isfinite(c.sigma):
+            return []
+        w = max(4, int(round(self.window_share * c.n)))
+        best = c.best_index()
+        if best < c.n - w:
+            return []
+        slope, t = slope_t(c.x[-w:], c.goodness[-w:])
+        recent = slope * float(c.x[-1] - c.x[-w])
+        total = c.trend[-1] - c.trend[0]
+        if not (t > self.min_t and total > 0 and recent >= self.min_share * total
+                and recent > self.min_rel * abs(c.goodness[-1])):
+            return []
+        return [self._finding(ctx, c, w, recent, total, t)]
+
+    def _finding(self, ctx: RunContext, c: Curve, w: int, recent: float, total: float, t: float) -> Finding:
+        unit = ctx.x_axis
+        half = c.n // 2
+        fit = fit_saturation(c.x[half:], c.goodness[half:])
+        msg = (f"{c.name} still improves at the end: {fmt(c.values[-w])} -> {fmt(c.values[-1])} over the last {w} "
+               f"{unit}s (regression slope t = {t:.1f}; {recent / total:.0%} of the run's improvement).")
+        evidence = {"window_epochs": w, "recent_improvement": recent, "total_improvement": total,
+                    "slope_t": t, "min_t": self.min_t, "noise_sigma": c.sigma}
+        severity = "info"
+        if fit is None:
+            per_epoch = recent / w
+            msg += f" No sign of slowing down: about {fmt(c.sign * per_epoch)} per {unit}."
+            evidence["gain_per_epoch"] = per_epoch
+            severity = "warning"
+        else:
+            a, _b, tau = fit
+            remaining = a - c.goodness[-1]
+            if remaining > 0:
+                more = tau * np.log(10)
+                msg += (f" A saturating fit puts the curve's level at {fmt(c.sign * a)}: about {fmt(remaining)} "
+                        f"more to gain, 90% of it within ~{more:.0f} more {unit}s.")
+                evidence.update({"estimated_level": c.sign * a, "estimated_remaining_gain": remaining,
+                                 "epochs_for_90_percent": more})
+                if remaining >= self.warn_gain_share * total:
+                    severity = "warning"
+        return self.finding(series=[c.name], epochs={"start": c.x[-w - 1], "end": c.x[-1]}, message=msg,
+                            evidence=evidence, severity=severity,
+                            advice=(f"Train longer: resume from the last checkpoint (initial_epoch={fx(c.x[-1] + 1)} "
+                                    "with Keras). If progress has been slow and steady from the start, the learning "
+                                    "rate may be too low."))
