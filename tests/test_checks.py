@@ -249,3 +249,14 @@ def test_runs_checks_on_every_labelled_log_without_error():
     fs, notes = run_checks(run)
     assert [f.severity for f in fs] == sorted((f.severity for f in fs), key=["error", "warning", "info"].index)
     assert all(f.to_dict()["code"] for f in fs) and not notes
+
+
+def test_repeated_steps_are_reported():
+    from tensorboard.backend.event_processing import event_accumulator as ea
+
+    path = CORPUS / "tensorboard/Abonia1-YOLOv8-Fire-and-Smoke-Detection__events.out.tfevents.1675348815.43529bab29be.37247.0"
+    acc = ea.EventAccumulator(str(path), size_guidance={ea.SCALARS: 0})
+    acc.Reload()
+    steps = [e.step for e in acc.Scalars("train/box_loss")]
+    (f,) = [f for f in by_code(path, "CC401") if "more than once" in f.message]
+    assert f.evidence["duplicates"]["train/box_loss"] == len(steps) - len(set(steps)) > 1000

@@ -10,7 +10,8 @@ class DataIntegrity(Check):
     """Appended or restarted runs, truncated files, gaps, missing validation, impossible metric values.
 
     What it detects: several runs appended to one log (the epoch counter resets) or a resumed run
-    (the step goes backwards); a file cut off mid-write; missing epochs in the middle of the log;
+    (the step goes backwards); the same step logged twice in one series; a file cut off mid-write;
+    missing epochs in the middle of the log;
     a run with no validation series at all; a metric that should lie in [0, 1] (accuracy, IoU,
     Dice, F1, precision, recall, AUC, mAP) with values above 1 or below 0 (values all between 1
     and 100 are read as percentages and only noted).
@@ -45,6 +46,7 @@ class DataIntegrity(Check):
                 out.append(self.finding(series=[], epochs={}, message=note.message, evidence={},
                                         advice="The run was probably killed while writing; the last epoch may be missing."))
         out.extend(self._gaps(ctx))
+        out.extend(self._duplicates(ctx))
         if run.num_points >= 2 and ctx.losses("train") and not (ctx.losses("val") or ctx.metrics("val")):
             out.append(self.finding(series=[], epochs={}, severity="info",
                                     message="no validation series: overfitting and the best epoch cannot be judged.",
@@ -69,6 +71,22 @@ class DataIntegrity(Check):
                              message=f"{missing} epoch(s) missing from the log: {', '.join(spans)}.",
                              evidence={"missing_epochs": missing, "usual_step": step},
                              advice="Epochs are missing (logging interrupted or filtered); the curve between is unknown.")]
+
+    def _duplicates(self, ctx: RunContext) -> list[Finding]:
+        """Several values logged at the same step of one series (TensorBoard keeps them all)."""
+        dup = {}
+        for s in ctx.signals():
+            n_dup = int(s.x.shape[0] - np.unique(s.x).shape[0])
+            if n_dup:
+                dup[s.name] = n_dup
+        if not dup:
+            return []
+        listed = ", ".join(f"{k} ({v})" for k, v in list(dup.items())[:5])
+        return [self.finding(series=list(dup), epochs={}, severity="info",
+                             message=f"some {ctx.x_axis}s were logged more than once: {listed}.",
+                             evidence={"duplicates": dup},
+                             advice="Usually a resumed run or a second writer on the same log; all values are kept, "
+                                    "in file order.")]
 
     def _out_of_range(self, ctx: RunContext) -> list[Finding]:
         out = []
