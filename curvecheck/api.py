@@ -9,7 +9,24 @@ from .model import Run
 from .readers import FORMATS, load
 from .report import Report, RunReport, summarise_run
 
-__all__ = ["FORMATS", "load", "analyze", "analyze_run"]
+__all__ = ["FORMATS", "load", "analyze", "analyze_run", "recommend_stop", "compare"]
+
+
+def recommend_stop(log: str | Path | Run, monitors: list[str] | None = None, **kwargs):
+    """Which epoch to keep and when to stop; see :func:`curvecheck.recommend.recommend_stop`."""
+    from .recommend import recommend_stop as _recommend
+
+    run = log if isinstance(log, Run) else load(log)
+    return _recommend(run, monitors, **kwargs)
+
+
+def compare(logs: Iterable[str | Path | Run], labels: list[str | None] | None = None, metric: str | None = None):
+    """Rank the runs of a learning-rate sweep; see :func:`curvecheck.lr.compare_runs`."""
+    from .checks import run_checks
+    from .lr import compare_runs
+
+    runs = [log if isinstance(log, Run) else load(log) for log in logs]
+    return compare_runs(runs, [run_checks(r)[0] for r in runs], labels, metric)
 
 
 def analyze_run(run: Run, select: list[str] | None = None, ignore: list[str] | None = None) -> RunReport:
@@ -19,11 +36,19 @@ def analyze_run(run: Run, select: list[str] | None = None, ignore: list[str] | N
     (``overfitting``); by default every check runs.
     """
     from .checks import run_checks, select_checks
+    from .errors import UsageError
+    from .lr import lr_verdict
+    from .recommend import recommend_stop
 
     report = summarise_run(run)
     findings, notes = run_checks(run, select_checks(select, ignore))
     report.findings = findings
     report.notes.extend(notes)
+    try:
+        report.recommendation = recommend_stop(run)
+    except UsageError:
+        report.recommendation = None  # nothing to monitor (e.g. metrics without a direction)
+    report.lr_verdict = lr_verdict(run, run_checks(run)[0] if select or ignore else findings)
     return report
 
 

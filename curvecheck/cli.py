@@ -147,6 +147,145 @@ def analyze(
     raise typer.Exit(EXIT_FINDINGS if hit else EXIT_OK)
 
 
+class Strategy(str, Enum):
+    auto = "auto"
+    keras = "keras"
+    lightning = "lightning"
+    gl = "gl"
+    pq = "pq"
+    up = "up"
+    threshold = "threshold"
+
+
+class Mode(str, Enum):
+    auto = "auto"
+    min = "min"
+    max = "max"
+
+
+@app.command("recommend-stop")
+def recommend_stop_cmd(
+    log: Path = typer.Argument(..., help="A log file or TensorBoard run directory.", show_default=False),
+    monitor: Optional[List[str]] = typer.Option(None, "--monitor", "-m",
+                                                help="Series to monitor (default: val_loss, as Keras). Repeat to "
+                                                     "combine several, e.g. --monitor val_loss --monitor val_iou."),
+    weight: Optional[List[float]] = typer.Option(None, "--weight", help="Weight of each --monitor (default 1)."),
+    mode: Mode = typer.Option(Mode.auto, "--mode", help="min or max; auto takes it from the name."),
+    strategy: Strategy = typer.Option(Strategy.auto, "--strategy",
+                                      help="auto (curvecheck's rule), keras / lightning (exact replays of their "
+                                           "EarlyStopping), gl / pq / up (Prechelt), threshold (--when)."),
+    patience: Optional[int] = typer.Option(None, "--patience", help="Patience for keras/lightning (and threshold)."),
+    min_delta: float = typer.Option(0.0, "--min-delta", help="min_delta for keras/lightning."),
+    baseline: Optional[float] = typer.Option(None, "--baseline", help="Keras baseline."),
+    start_from_epoch: int = typer.Option(0, "--start-from-epoch", help="Keras start_from_epoch."),
+    stopping_threshold: Optional[float] = typer.Option(None, "--stopping-threshold", help="Lightning threshold."),
+    divergence_threshold: Optional[float] = typer.Option(None, "--divergence-threshold", help="Lightning threshold."),
+    alpha: Optional[float] = typer.Option(None, "--alpha", help="Prechelt GL/PQ alpha."),
+    strips: Optional[int] = typer.Option(None, "--strips", help="Prechelt UP: successive strips (s)."),
+    when: Optional[List[str]] = typer.Option(None, "--when", help="Threshold condition, e.g. 'val_loss<0.1'. Repeatable."),
+    smooth: Optional[float] = typer.Option(None, "--smooth", min=0.0, max=0.99,
+                                           help="Pick the best epoch on TensorBoard-smoothed curves (weight, e.g. 0.6)."),
+    checkpoint_template: Optional[str] = typer.Option(None, "--checkpoint-template",
+                                                      help="ModelCheckpoint filepath, e.g. 'ckpt/epoch_{epoch:03d}.keras'"
+                                                           ": prints the file to keep ({epoch} is 1-based, as Keras "
+                                                           "formats it)."),
+    live: Optional[bool] = typer.Option(None, "--live/--finished",
+                                        help="Training still running? Default: a log written in the last 15 minutes."),
+    json_flag: bool = typer.Option(False, "--json", help="Print the recommendation as JSON."),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="Print only the epoch (or the checkpoint path)."),
+    log_format: Optional[LogFormat] = typer.Option(None, "--log-format", help="Force the reader."),
+    segment: Optional[int] = typer.Option(None, "--segment", min=1, help="Which appended run to use (1-based)."),
+    fail_on: FailOn = typer.Option(FailOn.error, "--fail-on",
+                                   help="Exit 1 when the log has a finding of this severity or worse."),
+) -> None:
+    """Recommend the epoch to keep, say when training should have stopped, and suggest EarlyStopping settings.
+
+    Epochs are the log's own numbers (Keras CSVLogger counts from 0; Keras prints that epoch as 'Epoch 1').
+    Exit codes: 0 a recommendation was made and no finding reached --fail-on; 1 a finding did (e.g. the
+    run diverged); 2 usage or input error.
+    """
+    from .checks import run_checks
+    from .findings import SEVERITY_RANK
+    from .readers import load
+    from .recommend import recommend_stop
+
+    params: dict = {}
+    if strategy in (Strategy.keras, Strategy.lightning):
+        params.update(patience=patience if patience is not None else (0 if strategy == Strategy.keras else 3),
+                      min_delta=min_delta)
+        if strategy == Strategy.keras:
+            params.update(baseline=baseline, start_from_epoch=start_from_epoch)
+        else:
+            params.update(stopping_threshold=stopping_threshold, divergence_threshold=divergence_threshold)
+    elif strategy in (Strategy.gl, Strategy.pq) and alpha is not None:
+        params["alpha"] = alpha
+    elif strategy == Strategy.up and strips is not None:
+        params["s"] = strips
+    elif strategy == Strategy.threshold:
+        params["patience"] = patience or 1
+    try:
+        run = load(log, log_format.value if log_format else None, segment=segment)
+        rec = recommend_stop(run, monitor, weights=weight, mode=mode.value, strategy=strategy.value, smooth=smooth,
+                             conditions=when, checkpoint_template=checkpoint_template, live=live, **params)
+    except (InputError, UsageError, ValueError) as exc:
+        raise _fail(str(exc))
+    if quiet:
+        typer.echo(rec.checkpoint if rec.checkpoint else ("" if rec.epoch is None else f"{rec.epoch:g}"))
+    elif json_flag:
+        import json
+
+        typer.echo(json.dumps(rec.to_dict(), indent=2, allow_nan=False))
+    else:
+        from rich.console import Console
+
+        from .render.recommend import render_recommendation
+
+        render_recommendation(Console(highlight=False), rec, str(log), run.x_axis)
+    findings = run_checks(run)[0]
+    threshold = None if fail_on == FailOn.never else SEVERITY_RANK[fail_on.value]
+    hit = threshold is not None and any(SEVERITY_RANK[f.severity] <= threshold for f in findings)
+    raise typer.Exit(EXIT_FINDINGS if hit or rec.epoch is None else EXIT_OK)
+
+
+@app.command()
+def compare(
+    logs: List[Path] = typer.Argument(..., help="The runs of a sweep (files or TensorBoard directories).",
+                                      show_default=False),
+    label: Optional[List[str]] = typer.Option(None, "--label",
+                                              help="lr=VALUE for each log, in order (default: from the lr column "
+                                                   "or the file name)."),
+    metric: Optional[str] = typer.Option(None, "--metric", help="Series to rank by (default: the first shared "
+                                                                "validation metric, else val_loss)."),
+    json_flag: bool = typer.Option(False, "--json", help="Print the comparison as JSON."),
+) -> None:
+    """Compare the runs of a learning-rate sweep: rank them, judge each LR, and say whether the best is bracketed."""
+    from .api import compare as compare_api
+
+    labels = None
+    if label:
+        if len(label) != len(logs):
+            raise _fail(f"give one --label per log ({len(logs)} logs, {len(label)} labels)")
+        try:
+            labels = [item.split("=", 1)[1] if "=" in item else item for item in label]
+            [float(v) for v in labels]
+        except ValueError:
+            raise _fail("--label expects lr=NUMBER")
+    try:
+        rep = compare_api(logs, labels, metric)
+    except (InputError, UsageError) as exc:
+        raise _fail(str(exc))
+    if json_flag:
+        import json
+
+        typer.echo(json.dumps(rep.to_dict(), indent=2, allow_nan=False))
+    else:
+        from rich.console import Console
+
+        from .render.recommend import render_sweep
+
+        render_sweep(Console(highlight=False), rep)
+
+
 def _split_list(items: list[str] | None) -> list[str] | None:
     if not items:
         return None

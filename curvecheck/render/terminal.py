@@ -153,7 +153,29 @@ def render_run(console: Console, run: RunReport, quiet: bool = False) -> None:
             console.print(Text(f"  note: {note.message}", style="dim"))
     console.print(Text("findings:", style="bold"))
     render_findings(console, run)
+    _render_verdicts(console, run)
     console.print()
+
+
+def _render_verdicts(console: Console, run: RunReport) -> None:
+    from .recommend import recommendation_text, verdict_text
+
+    if run.recommendation is not None:
+        console.print(Text("recommendation:", style="bold"))
+        text = recommendation_text(run.recommendation, run.x_axis)
+        console.print(_indented_text(text, 2))
+    if run.lr_verdict is not None:
+        console.print(verdict_text(run.lr_verdict))
+
+
+def _indented_text(text: Text, indent: int) -> Text:
+    out = Text()
+    for line in text.split("\n", allow_blank=False):
+        out.append(" " * indent)
+        out.append_text(line)
+        out.append("\n")
+    out.rstrip()
+    return out
 
 
 def render_terminal(report: Report, console: Console | None = None, quiet: bool = False) -> None:

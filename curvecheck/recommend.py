@@ -1,0 +1,357 @@
+"""Which epoch to keep, when training should have stopped, and early-stopping settings for next time.
+
+All epochs are the log's own numbers. Keras CSVLogger counts epochs from 0 while Keras prints
+"Epoch 1/N" for it and ModelCheckpoint formats ``{epoch}`` as index + 1: the checkpoint path is
+built the way ModelCheckpoint builds it.
+"""
+
+from __future__ import annotations
+
+import math
+import operator
+import re
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from .errors import UsageError
+from .findings import json_safe
+from .model import Run, Series
+from .signal import noise_level, tensorboard_smooth
+from .stopping import StopResult, replay
+
+STRATEGIES = ("auto", "keras", "lightning", "gl", "pq", "up", "threshold")
+_OPS = {"<": operator.lt, "<=": operator.le, ">": operator.gt, ">=": operator.ge}
+_COND_RE = re.compile(r"^\s*([^<>=\s]+)\s*(<=|>=|<|>)\s*([-+0-9.eE]+|nan|inf)\s*$")
+LIVE_SECONDS = 15 * 60  # a log written to within this time counts as a run in progress
+
+
+@dataclass
+class Recommendation:
+    """What ``recommend-stop`` concludes (also ``runs[i].recommendation`` in analyze's JSON)."""
+
+    epoch: float | None
+    monitor: list[str]
+    value: dict[str, float]
+    strategy: str
+    reason: str
+    saved_epochs: int = 0
+    stop_epoch: float | None = None
+    cost: dict[str, float] = field(default_factory=dict)
+    best_epochs: dict[str, float] = field(default_factory=dict)
+    others: dict[str, float] = field(default_factory=dict)
+    disagreement: list[dict] = field(default_factory=list)
+    status: str = "finished"  # finished | stop_now | continue
+    checkpoint: str | None = None
+    suggested: dict[str, Any] = field(default_factory=dict)
+    epoch_base: int = 0
+    params: dict[str, Any] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        return json_safe({
+            "epoch": self.epoch, "monitor": self.monitor, "value": self.value, "strategy": self.strategy,
+            "reason": self.reason, "saved_epochs": self.saved_epochs, "stop_epoch": self.stop_epoch,
+            "cost": self.cost, "best_epochs": self.best_epochs, "others": self.others,
+            "disagreement": self.disagreement, "status": self.status, "checkpoint": self.checkpoint,
+            "suggested": self.suggested, "epoch_base": self.epoch_base, "params": self.params,
+            "notes": self.notes,
+        })
+
+
+# --- choosing monitors --------------------------------------------------------------------------
+
+def default_monitor(run: Run) -> Series | None:
+    """What Keras monitors by default (val_loss), else the first validation metric, else the loss."""
+    vals = [s for s in run.signals() if s.split == "val" and s.direction != "none" and s.finite.any()]
+    for s in vals:
+        if s.kind == "loss" and s.info.base == "loss":
+            return s
+    for s in vals:
+        if s.kind == "loss":
+            return s
+    if vals:
+        return vals[0]
+    train = [s for s in run.signals() if s.kind == "loss" and s.finite.any()]
+    return train[0] if train else None
+
+
+def resolve_monitors(run: Run, names: list[str] | None, mode: str = "auto") -> list[tuple[Series, str]]:
+    if not names:
+        s = default_monitor(run)
+        if s is None:
+            raise UsageError(f"{run.source}: no loss or metric to monitor")
+        names = [s.name]
+    out = []
+    for name in names:
+        if name not in run.series:
+            known = ", ".join(s.name for s in run.signals())
+            raise UsageError(f"{run.source}: no series '{name}' to monitor (series: {known})")
+        s = run.series[name]
+        direction = mode if mode in ("min", "max") else s.direction
+        if direction not in ("min", "max"):
+            raise UsageError(f"cannot tell whether '{name}' should go up or down: pass --mode min or --mode max")
+        out.append((s, direction))
+    return out
+
+
+def _goodness(s: Series, direction: str, smooth: float | None) -> np.ndarray:
+    v = tensorboard_smooth(s.values, smooth) if smooth else s.values
+    g = v if direction == "max" else -v
+    return np.where(np.isfinite(g), g, -np.inf)
+
+
+def combined_score(monitors: list[tuple[Series, str]], weights: list[float] | None,
+                   smooth: float | None) -> np.ndarray:
+    """Monitors on one scale: 1 at each one's best, 0 at its 10th percentile (its bad early epochs), weighted.
+
+    A loss falls and IoU rises, and their units differ, so raw values are never added: each is first
+    turned into "how close to its own best" in its own direction.
+    """
+    weights = weights or [1.0] * len(monitors)
+    if len(weights) != len(monitors):
+        raise UsageError("give one --weight per --monitor")
+    x = monitors[0][0].x
+    total = np.zeros(x.shape[0])
+    for (s, direction), w in zip(monitors, weights):
+        if s.x.shape != x.shape or not np.array_equal(s.x, x):
+            raise UsageError(f"monitors must be logged at the same epochs ({s.name} is not)")
+        g = _goodness(s, direction, smooth)
+        finite = np.isfinite(g)
+        best = g[finite].max()
+        low = np.percentile(g[finite], 10)
+        scale = best - low if best > low else 1.0
+        total += w * np.where(finite, (g - best) / scale + 1.0, -np.inf)
+    return total / sum(weights)
+
+
+# --- suggestions for the next run --------------------------------------------------------------
+
+def suggest_settings(s: Series, direction: str) -> dict[str, Any]:
+    """EarlyStopping / ReduceLROnPlateau settings from this run's noise and its longest fruitful stall."""
+    v = s.values[s.finite]
+    x = s.x[s.finite]
+    if v.shape[0] < 5:
+        return {}
+    sigma = noise_level(v)
+    g = v if direction == "max" else -v
+    span = float(g.max() - g[0])
+    threshold = max(2 * sigma, 0.01 * span) if span > 0 else 2 * sigma
+    anchor, last, longest = g[0], 0, 0
+    for i in range(1, g.shape[0]):
+        if g[i] > anchor + threshold:
+            longest = max(longest, i - last)
+            anchor, last = g[i], i
+    patience = max(5, longest + 2)
+    min_delta = float(f"{2 * sigma:.1g}") if sigma > 0 else 0.0
+    rlr_patience = max(2, patience // 2)
+    return {
+        "patience": patience, "min_delta": min_delta, "noise_sigma": sigma,
+        "longest_stall_before_improvement": longest,
+        "reason": (f"the longest stall of {s.name} that was later followed by a real improvement lasted "
+                   f"{longest} epochs, so patience {patience}; "
+                   f"its noise sigma is {sigma:.3g}, so min_delta {min_delta:g} (2 sigma) ignores noise wiggles."),
+        "keras": (f"keras.callbacks.EarlyStopping(monitor='{s.name}', mode='{direction}', patience={patience}, "
+                  f"min_delta={min_delta:g}, restore_best_weights=True)"),
+        "keras_reduce_lr": (f"keras.callbacks.ReduceLROnPlateau(monitor='{s.name}', mode='{direction}', "
+                            f"factor=0.2, patience={rlr_patience}, min_delta={min_delta:g})"),
+    }
+
+
+def fx(v: float) -> str:
+    return str(int(v)) if float(v).is_integer() else f"{v:g}"
+
+
+# --- the recommendation ------------------------------------------------------------------------
+
+def parse_conditions(conditions: list[str]) -> list[tuple[str, str, float]]:
+    out = []
+    for c in conditions:
+        m = _COND_RE.match(c)
+        if not m:
+            raise UsageError(f"--when expects NAME<VALUE or NAME>VALUE (also <=, >=), got '{c}'")
+        out.append((m.group(1), m.group(2), float(m.group(3))))
+    return out
+
+
+def checkpoint_path(template: str, epoch: float, epoch_base: int, values: dict[str, float]) -> str:
+    """Format a ModelCheckpoint filepath the way Keras does: ``{epoch}`` is the 1-based epoch."""
+    keras_epoch = int(epoch) + 1 if epoch_base == 0 else int(epoch)
+    try:
+        return template.format(epoch=keras_epoch, **values)
+    except (KeyError, IndexError, ValueError) as exc:
+        raise UsageError(f"--checkpoint-template '{template}': {exc}") from None
+
+
+def is_live(run: Run) -> bool:
+    path = Path(run.source)
+    try:
+        files = [path] if path.is_file() else [p for p in path.rglob("*tfevents*")]
+        newest = max(p.stat().st_mtime for p in files)
+    except (OSError, ValueError):
+        return False
+    return time.time() - newest < LIVE_SECONDS
+
+
+def recommend_stop(run: Run, monitors: list[str] | None = None, *, weights: list[float] | None = None,
+                   mode: str = "auto", strategy: str = "auto", smooth: float | None = None,
+                   conditions: list[str] | None = None, checkpoint_template: str | None = None,
+                   live: bool | None = None, **params) -> Recommendation:
+    """Recommend the epoch to keep and say when the chosen strategy would have stopped.
+
+    ``strategy``: 'auto' (curvecheck's online rule), 'keras', 'lightning', 'gl', 'pq', 'up'
+    (replays with ``params``, e.g. patience=10), or 'threshold' with ``conditions`` like
+    ``['val_loss<0.1', 'val_iou>0.8']`` held for ``patience`` epochs.
+    """
+    if strategy not in STRATEGIES:
+        raise UsageError(f"unknown strategy '{strategy}' (choose from {', '.join(STRATEGIES)})")
+    if strategy == "threshold":
+        return _threshold(run, parse_conditions(conditions or []), int(params.get("patience", 1)),
+                          checkpoint_template)
+    mons = resolve_monitors(run, monitors, mode)
+    names = [s.name for s, _ in mons]
+    x = mons[0][0].x
+    score = combined_score(mons, weights, smooth)
+    if not np.isfinite(score).any():
+        raise UsageError(f"{run.source}: the monitored series never has a finite value")
+    hindsight = int(np.argmax(score))
+    primary, direction = mons[0]
+    train = run.partner(primary.name)
+    train_values = (np.interp(x, train.x, train.values) if train is not None and len(train) and
+                    train.finite.any() else None)
+    if len(mons) == 1:
+        values_for_rule = tensorboard_smooth(primary.values, smooth) if smooth else primary.values
+        rule_mode = direction
+    else:  # several monitors: the rule watches the combined score (higher is better)
+        values_for_rule, rule_mode = np.where(np.isfinite(score), score, np.nan), "max"
+    result = replay(values_for_rule, mode=rule_mode, train_values=train_values, rule=strategy,
+                    epochs=x.astype(int) if strategy == "keras" else None, **params)
+    kept = hindsight if strategy == "auto" else result.kept_index
+    if kept is None:
+        kept = hindsight
+    rec = Recommendation(epoch=float(x[kept]), monitor=names, value={s.name: float(s.values[kept]) for s, _ in mons},
+                         strategy=strategy, reason="", epoch_base=run.epoch_base, params=result.params)
+    _fill_comparisons(rec, run, mons, kept, smooth)
+    _fill_stop(rec, run, mons, result, x, kept, hindsight, strategy, live)
+    rec.suggested = suggest_settings(primary, direction)
+    if checkpoint_template:
+        rec.checkpoint = checkpoint_path(checkpoint_template, x[kept], run.epoch_base,
+                                         {s.name: float(s.values[kept]) for s in run.signals()
+                                          if s.x.shape == x.shape and np.array_equal(s.x, x)})
+    return rec
+
+
+def _fill_comparisons(rec: Recommendation, run: Run, mons, kept: int, smooth: float | None) -> None:
+    x = mons[0][0].x
+    for s, direction in mons:
+        g = _goodness(s, direction, None)
+        b = int(np.argmax(g))
+        rec.best_epochs[s.name] = float(x[b])
+        rec.cost[s.name] = float(abs(s.values[b] - s.values[kept]))
+        sigma = noise_level(s.values)
+        if b != kept and np.isfinite(sigma) and sigma > 0:
+            gap = abs(s.values[b] - s.values[kept]) / sigma
+            rec.notes.append(f"{s.name} at epoch {fx(x[kept])} is {fmt(s.values[kept])}; its raw best is "
+                             f"{fmt(s.values[b])} at epoch {fx(x[b])} ({gap:.1f} noise sigmas away"
+                             f"{', within noise' if gap <= 2 else ''}).")
+    for s in run.signals():
+        if s.split == "val" and s.name not in rec.monitor and s.x.shape == x.shape and np.array_equal(s.x, x):
+            rec.others[s.name] = float(s.values[kept])
+    if len(mons) > 1:
+        for i, (a, da) in enumerate(mons):
+            for b, db in mons[i + 1:]:
+                ia, ib = int(np.argmax(_goodness(a, da, smooth))), int(np.argmax(_goodness(b, db, smooth)))
+                if ia != ib:
+                    rec.disagreement.append({
+                        "monitors": [a.name, b.name], "best_epochs": [float(x[ia]), float(x[ib])],
+                        f"{a.name}_loss_at_{b.name}_best": float(abs(a.values[ib] - a.values[ia])),
+                        f"{b.name}_loss_at_{a.name}_best": float(abs(b.values[ia] - b.values[ib])),
+                    })
+
+
+def _fill_stop(rec: Recommendation, run: Run, mons, result: StopResult, x, kept: int, hindsight: int,
+               strategy: str, live: bool | None) -> None:
+    primary = mons[0][0]
+    n = x.shape[0]
+    live = is_live(run) if live is None else live
+    what = "the combined score" if len(mons) > 1 else primary.name
+    unit = run.x_axis
+    if result.stopped:
+        rec.stop_epoch = float(x[result.stop_index])
+        rec.saved_epochs = n - 1 - result.stop_index
+    head = (f"{what} is best at {unit} {fx(x[kept])}" + (f" ({fmt(primary.values[kept])})" if len(mons) == 1 else ""))
+    if strategy != "auto":
+        head = f"{strategy} early stopping keeps {unit} {fx(x[kept])} ({primary.name} {fmt(primary.values[kept])})"
+        if kept != hindsight:
+            lost = abs(primary.values[hindsight] - primary.values[kept])
+            head += (f"; the best in hindsight is {unit} {fx(x[hindsight])} ({fmt(primary.values[hindsight])}), "
+                     f"so it would cost {fmt(lost)} of {primary.name}")
+    if live and result.stopped:
+        rec.status = "stop_now"
+        rec.reason = (f"{head}. Stop now: the {strategy} rule would have stopped at {unit} {fx(x[result.stop_index])}"
+                      f" ({result.reason or 'patience exhausted'}).")
+    elif live:
+        rec.status = "continue"
+        rec.reason = f"{head}. Continue: no stop signal yet from the {strategy} rule."
+    elif result.stopped:
+        rec.reason = (f"{head}. The {strategy} rule would have stopped at {unit} {fx(x[result.stop_index])}, saving "
+                      f"{rec.saved_epochs} of {n} {unit}s ({result.reason or 'patience exhausted'}).")
+    else:
+        rec.reason = f"{head}. The {strategy} rule would not have stopped before the end of the log."
+    if strategy == "keras" and run.epoch_base == 0:
+        rec.notes.append(f"Keras prints and ModelCheckpoint names this epoch {fx(x[kept] + 1)} (1-based); "
+                         f"CSVLogger writes {fx(x[kept])}.")
+
+
+def _threshold(run: Run, conds: list[tuple[str, str, float]], patience: int,
+               template: str | None) -> Recommendation:
+    if not conds:
+        raise UsageError("--strategy threshold needs at least one --when condition")
+    series = []
+    for name, _op, _v in conds:
+        if name not in run.series:
+            raise UsageError(f"{run.source}: no series '{name}' for --when")
+        series.append(run.series[name])
+    x = series[0].x
+    for s in series[1:]:
+        if not np.array_equal(s.x, x):
+            raise UsageError("--when series must be logged at the same epochs")
+    held = np.ones(x.shape[0], dtype=bool)
+    for s, (_n, op, v) in zip(series, conds):
+        held &= np.array([_OPS[op](a, v) if math.isfinite(a) else False for a in s.values])
+    run_len, stop = 0, None
+    for i, h in enumerate(held):
+        run_len = run_len + 1 if h else 0
+        if run_len >= patience:
+            stop = i
+            break
+    text = " and ".join(f"{n}{op}{v:g}" for n, op, v in conds)
+    names = [s.name for s in series]
+    if stop is None:
+        best_run = int(held.sum())
+        reason = (f"{text} never held for {patience} consecutive {run.x_axis}(s) "
+                  f"(held on {best_run} {run.x_axis}(s) in all).")
+        rec = Recommendation(epoch=None, monitor=names, value={}, strategy="threshold", reason=reason,
+                             epoch_base=run.epoch_base, params={"when": [f"{n}{o}{v:g}" for n, o, v in conds],
+                                                                 "patience": patience})
+        return rec
+    rec = Recommendation(epoch=float(x[stop]), monitor=names, value={s.name: float(s.values[stop]) for s in series},
+                         strategy="threshold", stop_epoch=float(x[stop]), saved_epochs=x.shape[0] - 1 - stop,
+                         reason=(f"{text} held for {patience} consecutive {run.x_axis}(s) at {run.x_axis} "
+                                 f"{fx(x[stop])}: stop there, saving {x.shape[0] - 1 - stop} {run.x_axis}s."),
+                         epoch_base=run.epoch_base,
+                         params={"when": [f"{n}{o}{v:g}" for n, o, v in conds], "patience": patience})
+    if template:
+        rec.checkpoint = checkpoint_path(template, x[stop], run.epoch_base,
+                                         {s.name: float(s.values[stop]) for s in series})
+    return rec
+
+
+def fmt(v: float) -> str:
+    if v is None or not math.isfinite(v):
+        return str(v)
+    a = abs(v)
+    return f"{v:.3e}" if a != 0 and (a < 1e-3 or a >= 1e5) else f"{v:.4g}"
