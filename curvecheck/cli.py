@@ -103,6 +103,8 @@ def analyze(
     fail_on: FailOn = typer.Option(FailOn.error, "--fail-on",
                                    help="Exit 1 when a finding of this severity or worse is found."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="Print only the findings."),
+    plot_file: Optional[Path] = typer.Option(None, "--plot", help="Also write the annotated figure (as 'plot')."),
+    force: bool = typer.Option(False, "--force", help="With --plot: overwrite an existing figure."),
 ) -> None:
     """Diagnose each log: a summary of every series (first, best with its epoch, last) and the findings.
 
@@ -119,9 +121,10 @@ def analyze(
         directions = parse_directions(direction)
         select_list, ignore_list = _split_list(select), _split_list(ignore)
         select_checks(select_list, ignore_list)
+        plot_target = _plot_target(plot_file, logs, force) if plot_file else None
     except UsageError as exc:
         raise _fail(str(exc))
-    runs, failed = [], False
+    runs, loaded, failed = [], [], False
     for log in logs:
         try:
             run = load(log, log_format.value if log_format else None, segment=segment, directions=directions)
@@ -130,7 +133,13 @@ def analyze(
             failed = True
             continue
         runs.append(analyze_run(run, select_list, ignore_list))
+        loaded.append(run)
     report = Report(runs=runs)
+    if plot_target is not None and loaded:
+        from .plot import plot_runs
+
+        plot_runs(loaded, runs, plot_target)
+        typer.echo(f"wrote {plot_target}", err=True)
     if runs:
         if json_flag or format == OutputFormat.json:
             from .render.json_out import render_json
@@ -284,6 +293,67 @@ def compare(
         from .render.recommend import render_sweep
 
         render_sweep(Console(highlight=False), rep)
+
+
+def _plot_target(output: Path | None, logs: list[Path], force: bool) -> Path:
+    """Where to write a figure: never onto a log, never over an existing file without --force."""
+    from .plot import default_output
+
+    target = output or default_output(logs)
+    if target.suffix.lower() not in (".png", ".svg", ".pdf"):
+        raise UsageError(f"{target}: the figure must be .png, .svg or .pdf")
+    resolved = target.resolve()
+    if any(resolved == Path(log).resolve() for log in logs):
+        raise UsageError(f"{target}: refusing to overwrite a log with a figure")
+    if target.exists() and not force:
+        raise UsageError(f"{target} already exists (use --force to overwrite, or -o to choose another name)")
+    if not target.parent.exists():
+        raise UsageError(f"{target.parent}: no such directory")
+    return target
+
+
+def _parse_size(size: str | None) -> tuple[float, float] | None:
+    if not size:
+        return None
+    try:
+        w, h = (float(v) for v in size.lower().split("x"))
+    except ValueError:
+        raise UsageError(f"--size expects WIDTHxHEIGHT in inches, e.g. 12x8, got '{size}'") from None
+    return w, h
+
+
+@app.command()
+def plot(
+    logs: List[Path] = typer.Argument(..., help="Log files or TensorBoard run directories.", show_default=False),
+    output: Optional[Path] = typer.Option(None, "--output", "-o",
+                                          help="Figure file (.png, .svg, .pdf). Default: <log>_curvecheck.png in the "
+                                               "current directory."),
+    metrics: Optional[str] = typer.Option(None, "--metrics", help="Panels to draw, e.g. loss,iou,lr (kinds or names)."),
+    smooth: float = typer.Option(0.6, "--smooth", min=0.0, max=0.99,
+                                 help="TensorBoard smoothing weight for the thick lines (0 = raw only)."),
+    log_y: bool = typer.Option(False, "--log-y", help="Log scale for the y axes (the LR is always on a log axis)."),
+    grid: bool = typer.Option(False, "--grid", help="With several logs: small multiples instead of one overlay."),
+    dpi: int = typer.Option(120, "--dpi", min=30, max=600, help="Resolution for PNG."),
+    size: Optional[str] = typer.Option(None, "--size", help="Figure size in inches, WIDTHxHEIGHT (e.g. 12x8)."),
+    force: bool = typer.Option(False, "--force", help="Overwrite an existing figure."),
+    log_format: Optional[LogFormat] = typer.Option(None, "--log-format", help="Force the reader."),
+    segment: Optional[int] = typer.Option(None, "--segment", min=1, help="Which appended run to plot (1-based)."),
+) -> None:
+    """Draw the curves with what the diagnostics found: recommended epoch, best epochs, overfitting gap,
+    plateaus, LR drops, spikes, NaN epochs. Several logs are overlaid (one colour per run, labelled by LR)."""
+    from .api import analyze_run
+    from .plot import plot_runs
+    from .readers import load
+
+    try:
+        target = _plot_target(output, logs, force)
+        runs = [load(log, log_format.value if log_format else None, segment=segment) for log in logs]
+        reports = [analyze_run(r) for r in runs]
+        written = plot_runs(runs, reports, target, metrics=_split_list([metrics]) if metrics else None,
+                            smooth=smooth, log_y=log_y, grid=grid, dpi=dpi, size=_parse_size(size))
+    except (InputError, UsageError) as exc:
+        raise _fail(str(exc))
+    typer.echo(f"wrote {written}")
 
 
 def _split_list(items: list[str] | None) -> list[str] | None:

@@ -8,6 +8,9 @@
 
 from __future__ import annotations
 
+import math
+import warnings
+
 import numpy as np
 
 
@@ -20,28 +23,33 @@ def tensorboard_smooth(values: np.ndarray, weight: float = 0.6) -> np.ndarray:
     if not 0 <= weight < 1:
         raise ValueError("smoothing weight must be in [0, 1)")
     values = np.asarray(values, dtype=np.float64)
-    out = values.copy()
-    last, n = 0.0, 0
-    for i, y in enumerate(values):
-        if not np.isfinite(y):
+    if weight == 0:
+        return values.copy()
+    out = values.tolist()  # plain floats: this loop is ~10x faster than on numpy scalars
+    last, n, debias = 0.0, 0, 1.0
+    for i, y in enumerate(out):
+        if not math.isfinite(y):
             continue
         last = weight * last + (1 - weight) * y
         n += 1
-        out[i] = last / (1 - weight ** n) if weight else y
-    return out
+        debias *= weight
+        out[i] = last / (1 - debias)
+    return np.array(out)
 
 
 def rolling_median(values: np.ndarray, window: int = 5) -> np.ndarray:
-    """Centred running median over finite values (shrinking window at the ends)."""
+    """Centred running median over finite values (the window shrinks at the ends)."""
     values = np.asarray(values, dtype=np.float64)
+    n = values.shape[0]
+    if n == 0:
+        return values.copy()
     half = window // 2
-    out = np.full(values.shape, np.nan)
-    for i in range(values.shape[0]):
-        chunk = values[max(0, i - half): i + half + 1]
-        chunk = chunk[np.isfinite(chunk)]
-        if chunk.size:
-            out[i] = np.median(chunk)
-    return out
+    padded = np.concatenate([np.full(half, np.nan), np.where(np.isfinite(values), values, np.nan),
+                             np.full(half, np.nan)])
+    windows = np.lib.stride_tricks.sliding_window_view(padded, 2 * half + 1)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN windows give NaN, as intended
+        return np.nanmedian(windows, axis=1)
 
 
 def noise_level(values: np.ndarray) -> float:

@@ -16,36 +16,40 @@ _STATUS = {"stop_now": ("STOP NOW", "bold red"), "continue": ("CONTINUE", "bold 
 _VERDICT = {"too_high": "bold red", "too_low": "yellow", "ok": "green", "unknown": "dim"}
 
 
-def recommendation_text(rec: Recommendation, x_axis: str = "epoch") -> Text:
-    t = Text()
+def recommendation_lines(rec: Recommendation, x_axis: str = "epoch") -> list[tuple[str, str]]:
+    """The recommendation as (text, style) lines, for a panel or an indented report block."""
+    lines: list[tuple[str, str]] = []
     status, style = _STATUS.get(rec.status, ("", ""))
-    if status:
-        t.append(f"{status}  ", style=style)
     if rec.epoch is None:
-        t.append("no epoch to recommend\n", style="bold")
+        lines.append((f"{status + '  ' if status else ''}no epoch to recommend", "bold"))
     else:
-        t.append(f"keep {x_axis} {fx(rec.epoch)}", style="bold")
         vals = ", ".join(f"{k} {fmt(v)}" for k, v in rec.value.items())
-        t.append(f"  ({vals})\n")
+        lines.append((f"{status + '  ' if status else ''}keep {x_axis} {fx(rec.epoch)}  ({vals})",
+                      f"bold {'red' if rec.status == 'stop_now' else 'green' if rec.status == 'continue' else ''}"))
         if rec.epoch_base == 0 and x_axis == "epoch":
-            t.append(f"Keras calls it 'Epoch {fx(rec.epoch + 1)}'; ModelCheckpoint {{epoch}} = {fx(rec.epoch + 1)}\n",
-                     style="dim")
+            lines.append((f"Keras calls it 'Epoch {fx(rec.epoch + 1)}'; ModelCheckpoint {{epoch}} = {fx(rec.epoch + 1)}",
+                          "dim"))
     if rec.checkpoint:
-        t.append(f"checkpoint: {rec.checkpoint}\n", style="cyan")
-    t.append(rec.reason + "\n")
-    for note in rec.notes:
-        t.append(f"- {note}\n", style="dim")
+        lines.append((f"checkpoint: {rec.checkpoint}", "cyan"))
+    lines.append((rec.reason, ""))
+    lines += [(f"- {note}", "dim") for note in rec.notes]
     for d in rec.disagreement:
         a, b = d["monitors"]
-        t.append(f"- {a} and {b} disagree: best at {x_axis} {fx(d['best_epochs'][0])} vs {fx(d['best_epochs'][1])}"
-                 f"\n", style="yellow")
+        lines.append((f"- {a} and {b} disagree: best at {x_axis} {fx(d['best_epochs'][0])} vs "
+                      f"{fx(d['best_epochs'][1])}", "yellow"))
     if rec.others:
-        t.append("other validation series there: " + ", ".join(f"{k} {fmt(v)}" for k, v in rec.others.items()) + "\n",
-                 style="dim")
+        lines.append(("other validation series there: " + ", ".join(f"{k} {fmt(v)}" for k, v in rec.others.items()),
+                      "dim"))
     if rec.suggested:
-        t.append("next run: ", style="bold")
-        t.append(rec.suggested["keras"] + "\n", style="green")
-        t.append(f"  ({rec.suggested['reason']})\n", style="dim")
+        lines.append((f"next run: {rec.suggested['keras']}", "green"))
+        lines.append((f"  ({rec.suggested['reason']})", "dim"))
+    return lines
+
+
+def recommendation_text(rec: Recommendation, x_axis: str = "epoch") -> Text:
+    t = Text()
+    for i, (line, style) in enumerate(recommendation_lines(rec, x_axis)):
+        t.append(("\n" if i else "") + line, style=style)
     return t
 
 
@@ -54,13 +58,17 @@ def render_recommendation(console: Console, rec: Recommendation, source: str, x_
                         expand=False))
 
 
-def verdict_text(v: LRVerdict) -> Text:
-    t = Text("learning rate: ", style="bold")
-    t.append(v.verdict.replace("_", " "), style=_VERDICT.get(v.verdict, ""))
+def verdict_lines(v: LRVerdict) -> list[tuple[str, str]]:
+    head = f"learning rate: {v.verdict.replace('_', ' ')}"
     if v.lr is not None:
-        t.append(f"  (lr {v.lr:g}, from the {v.lr_source})", style="dim")
-    for e in v.evidence[:3]:
-        t.append(f"\n  - {e}", style="dim")
+        head += f"  (lr {v.lr:g}, from the {v.lr_source})"
+    return [(head, _VERDICT.get(v.verdict, ""))] + [(f"- {e}", "dim") for e in v.evidence[:3]]
+
+
+def verdict_text(v: LRVerdict) -> Text:
+    t = Text()
+    for i, (line, style) in enumerate(verdict_lines(v)):
+        t.append(("\n  " if i else "") + line, style=style)
     return t
 
 

@@ -115,8 +115,9 @@ def _epochs(f, unit: str) -> str:
 
 def _indented(text: str, width: int, style: str = "", indent: int = 6) -> Text:
     """Wrapped at the console width with every line indented (and no trailing padding)."""
-    lines = textwrap.wrap(text, width=max(40, width - indent - 1)) or [""]
-    return Text("\n".join(" " * indent + ln for ln in lines), style=style)
+    extra = len(text) - len(text.lstrip(" "))  # keep a line's own leading indent on its continuation lines
+    lines = textwrap.wrap(text.strip(), width=max(40, width - indent - extra - 1)) or [""]
+    return Text("\n".join(" " * (indent + extra) + ln for ln in lines), style=style)
 
 
 def render_findings(console: Console, run: RunReport) -> None:
@@ -158,24 +159,16 @@ def render_run(console: Console, run: RunReport, quiet: bool = False) -> None:
 
 
 def _render_verdicts(console: Console, run: RunReport) -> None:
-    from .recommend import recommendation_text, verdict_text
+    from .recommend import recommendation_lines, verdict_lines
 
     if run.recommendation is not None:
         console.print(Text("recommendation:", style="bold"))
-        text = recommendation_text(run.recommendation, run.x_axis)
-        console.print(_indented_text(text, 2))
+        for line, style in recommendation_lines(run.recommendation, run.x_axis):
+            console.print(_indented(line, console.width, style=style, indent=2))
     if run.lr_verdict is not None:
-        console.print(verdict_text(run.lr_verdict))
-
-
-def _indented_text(text: Text, indent: int) -> Text:
-    out = Text()
-    for line in text.split("\n", allow_blank=False):
-        out.append(" " * indent)
-        out.append_text(line)
-        out.append("\n")
-    out.rstrip()
-    return out
+        for i, (line, style) in enumerate(verdict_lines(run.lr_verdict)):
+            console.print(_indented(line, console.width, style=("bold " + style) if i == 0 else style,
+                                    indent=0 if i == 0 else 2))
 
 
 def render_terminal(report: Report, console: Console | None = None, quiet: bool = False) -> None:

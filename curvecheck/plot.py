@@ -1,0 +1,340 @@
+"""Annotated figures of training curves (matplotlib, headless).
+
+Everything drawn comes from the same run model, findings and recommendation that ``analyze``
+reports, so a user can check each verdict on the picture. Long series are decimated for drawing
+only (min and max of each bucket, so spikes survive); the analysis always uses every point.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from .model import Run, Series
+from .report import RunReport
+from .signal import tensorboard_smooth
+
+MAX_DRAW_POINTS = 4000
+_RUN_COLOURS = ("#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b", "#e377c2", "#17becf")
+_TRAIN, _VAL = "#1f77b4", "#d62728"
+
+
+@dataclass
+class Panel:
+    key: str
+    title: str
+    series: list[Series]
+    is_lr: bool = False
+
+
+def decimate(x: np.ndarray, y: np.ndarray, max_points: int = MAX_DRAW_POINTS) -> tuple[np.ndarray, np.ndarray]:
+    """At most ~max_points points for drawing: each bucket keeps its min and max (and NaNs stay gaps)."""
+    n = x.shape[0]
+    if n <= max_points:
+        return x, y
+    buckets = max_points // 2
+    edges = np.linspace(0, n, buckets + 1).astype(int)
+    keep = []
+    for a, b in zip(edges[:-1], edges[1:]):
+        seg = y[a:b]
+        if not np.isfinite(seg).any():
+            keep.append(a)
+            continue
+        lo, hi = a + int(np.nanargmin(seg)), a + int(np.nanargmax(seg))
+        keep.extend(sorted({lo, hi}))
+    idx = np.array(keep)
+    return x[idx], y[idx]
+
+
+def _quantity(s: Series) -> tuple[str, str]:
+    """(panel key, title): train and val versions of one quantity share a panel."""
+    if s.kind == "lr":
+        return "lr", "learning rate"
+    return f"{s.kind}:{s.info.base}", _display_name(s)
+
+
+_SPLIT_PREFIXES = ("metrics/", "validation/", "val/", "val_", "eval_", "eval/", "train/", "train_", "training/")
+
+
+def _display_name(s: Series) -> str:
+    """The quantity's own spelling without its split marker: 'mAP50-95(B)', 'dice_coef', 'box_loss'."""
+    name = s.name
+    for prefix in _SPLIT_PREFIXES:
+        if name.lower().startswith(prefix) and len(name) > len(prefix):
+            return name[len(prefix):].removeprefix("epoch_")
+    return name.removeprefix("epoch_")
+
+
+def select_panels(run: Run, metrics: list[str] | None = None, max_panels: int = 6) -> list[Panel]:
+    """Panels in reading order: losses, metrics, other curves, learning rate last."""
+    groups: dict[str, Panel] = {}
+    for s in run.signals():
+        if not len(s) or (s.direction == "none" and s.kind != "lr"):
+            continue
+        key, title = _quantity(s)
+        if metrics and not any(m.lower() in (s.kind, s.name.lower(), s.info.base) or m.lower() in s.name.lower()
+                               for m in metrics) and not (s.kind == "lr" and "lr" in [m.lower() for m in metrics]):
+            continue
+        groups.setdefault(key, Panel(key, title, [], s.kind == "lr")).series.append(s)
+    order = {"loss": 0, "iou": 1, "dice": 1, "f1": 2, "map": 2, "accuracy": 3, "auc": 4, "precision": 5,
+             "recall": 5, "other": 6, "lr": 9}
+    panels = sorted(groups.values(), key=lambda p: (order.get(p.key.split(":")[0], 7),
+                                                    0 if p.key.endswith(":loss") else 1, p.key))
+    lr = [p for p in panels if p.is_lr]
+    rest = [p for p in panels if not p.is_lr][: max_panels - len(lr)]
+    for p in rest + lr:
+        p.series.sort(key=lambda s: {"train": 0, "val": 1, "test": 2}.get(s.split, 3))
+    return rest + lr[:1]
+
+
+def default_output(logs: list[str | Path], suffix: str = ".png") -> Path:
+    """A name in the current directory that is never one of the logs."""
+    stem = Path(str(logs[0]).rstrip("/")).name.split(".")[0] if len(logs) == 1 else "compare"
+    return Path.cwd() / f"{stem}_curvecheck{suffix}"
+
+
+def _label(s: Series, run_label: str | None) -> str:
+    return f"{run_label} {s.name}" if run_label else s.name
+
+
+def _draw_series(ax, s: Series, colour: str, smooth: float, run_label: str | None, dashed: bool = False) -> None:
+    x, y = decimate(s.x, s.values)
+    ls = "--" if dashed else "-"
+    if smooth and s.kind != "lr":
+        ax.plot(x, y, color=colour, lw=0.8, alpha=0.35, ls=ls)
+        sm = tensorboard_smooth(s.values, smooth)
+        xs, ys = decimate(s.x, sm)
+        ax.plot(xs, ys, color=colour, lw=2.0, ls=ls, label=_label(s, run_label))
+    else:
+        ax.plot(x, y, color=colour, lw=1.6, ls=ls, label=_label(s, run_label))
+
+
+def _mark_nonfinite(ax, s: Series, colour: str) -> bool:
+    bad = ~s.finite
+    if not bad.any():
+        return False
+    ax.plot(s.x[bad], np.zeros(int(bad.sum())), ls="none", marker="x", color="black", ms=6, mew=1.5,
+            transform=ax.get_xaxis_transform(), clip_on=False, zorder=5)
+    return True
+
+
+def _mark_best(ax, s: Series, colour: str) -> bool:
+    if s.direction not in ("min", "max") or not s.finite.any():
+        return False
+    g = np.where(s.finite, s.values if s.direction == "max" else -s.values, -np.inf)
+    i = int(np.argmax(g))
+    ax.plot([s.x[i]], [s.values[i]], marker="*", ms=13, color=colour, mec="black", mew=0.6, zorder=6, ls="none")
+    ax.annotate(f"{s.x[i]:g}", (s.x[i], s.values[i]), xytext=(0, 7 if s.direction == "max" else -12),
+                textcoords="offset points", ha="center", fontsize=7, color=colour, zorder=7)
+    return True
+
+
+def _annotate_findings(ax, panel: Panel, report: RunReport, used: set[str]) -> None:
+    names = {s.name for s in panel.series}
+    for f in report.findings:
+        if not names & set(f.series):
+            continue
+        ep = f.epochs
+        if f.code == "CC201" and "start" in ep:
+            ax.axvspan(ep["start"], ep["end"], color="#d62728", alpha=0.07, lw=0)
+            train = next((s for s in panel.series if s.name == f.series[0]), None)
+            val = next((s for s in panel.series if s.name == f.series[-1]), None)
+            if train is not None and val is not None and np.array_equal(train.x, val.x):
+                m = train.x >= ep["start"]
+                ax.fill_between(train.x[m], train.values[m], val.values[m], color="#d62728", alpha=0.15, lw=0)
+            ax.axvline(ep["start"], color="#d62728", lw=1, ls=":")
+            used.add("overfit")
+        elif f.code == "CC202" and "start" in ep:
+            ax.axvspan(ep["start"], ep["end"], color="grey", alpha=0.12, lw=0, hatch="//" if f.severity == "warning"
+                       else None)
+            used.add("plateau")
+        elif f.code == "CC103":
+            s = next((s for s in panel.series if s.name in f.series), None)
+            if s is not None:
+                xs = np.array(f.evidence.get("spike_epochs", []), dtype=float)
+                idx = np.searchsorted(s.x, xs)
+                idx = idx[(idx < len(s)) & (s.x[np.minimum(idx, len(s) - 1)] == xs)]
+                ax.plot(s.x[idx], s.values[idx], ls="none", marker="o", ms=11, mfc="none", mec="#ff7f0e", mew=2,
+                        zorder=6)
+                used.add("spike")
+
+
+def _mark_lr_drops(axes, report: RunReport, used: set[str]) -> None:
+    drops = []
+    for f in report.findings:
+        if f.code == "CC301":
+            drops += [d["epoch"] for d in f.evidence.get("drops", [])]
+    if not drops:
+        return
+    for ax in axes:
+        ax.plot(drops, [0] * len(drops), ls="none", marker="^", ms=8, color="#2ca02c", clip_on=False,
+                transform=ax.get_xaxis_transform(), zorder=5)
+    used.add("lrdrop")
+
+
+def _mark_recommendation(axes, report: RunReport, colour: str, used: set[str], label_top: bool = True) -> None:
+    rec = report.recommendation
+    if rec is None or rec.epoch is None:
+        return
+    for i, ax in enumerate(axes):
+        ax.axvline(rec.epoch, color=colour, lw=1.6, ls="--", zorder=4)
+        if i == 0 and label_top:
+            unit = report.x_axis
+            lo, hi = ax.get_xlim()
+            right_half = rec.epoch > lo + 0.6 * (hi - lo)  # keep the label inside the panel
+            ax.annotate(f"keep {unit} {rec.epoch:g}", xy=(rec.epoch, 1.0), xycoords=("data", "axes fraction"),
+                        xytext=(-3 if right_half else 3, -3), textcoords="offset points",
+                        ha="right" if right_half else "left", va="top", fontsize=9,
+                        color=colour, fontweight="bold",
+                        bbox={"boxstyle": "round,pad=0.2", "fc": "white", "ec": colour, "alpha": 0.9})
+    used.add("keep")
+
+
+def _mark_segments(axes, report: RunReport, used: set[str]) -> None:
+    if len(report.segments) < 2 or report.selected_segment is not None:
+        return
+    last = report.segments[-1]
+    if last.x_start > report.segments[0].x_start:  # a resume: the joined view has a seam
+        for ax in axes:
+            ax.axvline(last.x_start, color="purple", lw=1.2, ls="-.")
+        used.add("restart")
+
+
+def _legend_handles(used: set[str], smooth: float, unit: str = "epoch"):
+    from matplotlib.lines import Line2D
+    from matplotlib.patches import Patch
+
+    h = []
+    if smooth:
+        h += [Line2D([], [], color="grey", lw=0.8, alpha=0.5, label="raw"),
+              Line2D([], [], color="grey", lw=2, label=f"smoothed (EMA {smooth:g})")]
+    h.append(Line2D([], [], color="grey", marker="*", ms=11, ls="none", mec="black", label=f"best {unit}"))
+    spec = {
+        "keep": Line2D([], [], color="black", ls="--", label=f"recommended {unit}"),
+        "overfit": Patch(color="#d62728", alpha=0.25, label="overfitting: onset to end, gap shaded"),
+        "plateau": Patch(color="grey", alpha=0.25, label="plateau"),
+        "spike": Line2D([], [], marker="o", mfc="none", mec="#ff7f0e", mew=2, ls="none", label="spike"),
+        "lrdrop": Line2D([], [], marker="^", color="#2ca02c", ls="none", label="LR drop"),
+        "nan": Line2D([], [], marker="x", color="black", ls="none", label="NaN / inf"),
+        "restart": Line2D([], [], color="purple", ls="-.", label="resumed run"),
+    }
+    return h + [spec[k] for k in ("keep", "overfit", "plateau", "spike", "lrdrop", "nan", "restart") if k in used]
+
+
+def _panel_values(panel: Panel) -> np.ndarray:
+    vals = [s.values[s.finite] for s in panel.series if s.finite.any()]
+    return np.concatenate(vals) if vals else np.array([])
+
+
+def _style_axis(ax, panel: Panel, x_axis: str, log_y: bool) -> None:
+    ax.set_title(panel.title, fontsize=11, loc="left")
+    ax.grid(True, alpha=0.25)
+    ax.set_xlabel(x_axis)
+    v = _panel_values(panel)
+    positive = v.size and (v > 0).all()
+    wide = positive and v.max() / v.min() > 1e3  # several decades: a linear axis hides the end of the run
+    if panel.is_lr or (positive and (log_y or wide)):
+        ax.set_yscale("log")
+    elif v.size > 10:
+        # like TensorBoard's "ignore outliers in chart scaling": a huge first epoch should not
+        # flatten the rest of the run. Per series, so that no series is pushed out of view.
+        per = [s.values[s.finite] for s in panel.series if s.finite.sum() > 3]
+        lo = min(np.percentile(x, 2) for x in per) if per else v.min()
+        hi = max(np.percentile(x, 98) for x in per) if per else v.max()
+        full = v.max() - v.min()
+        if full > 0 and (hi - lo) < 0.7 * full:
+            pad = 0.08 * (hi - lo or full)
+            ax.set_ylim(lo - pad, hi + pad)
+    ax.tick_params(labelsize=8)
+    ax.legend(fontsize=8, loc="best", framealpha=0.8)
+
+
+def _run_label(report: RunReport, run: Run) -> str:
+    from .lr import lr_of_run
+
+    lr, _ = lr_of_run(run)
+    name = Path(run.source.rstrip("/")).name
+    return f"lr {lr:g}" if lr is not None else name
+
+
+def plot_runs(runs: list[Run], reports: list[RunReport], output: Path, *, metrics: list[str] | None = None,
+              smooth: float = 0.6, log_y: bool = False, grid: bool = False, dpi: int = 120,
+              size: tuple[float, float] | None = None) -> Path:
+    """Draw one figure for one run (annotated) or several runs (overlaid, or small multiples with grid)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    matplotlib.rcParams["svg.fonttype"] = "none"  # SVG text stays text: searchable and editable
+
+    panel_sets = [select_panels(r, metrics) for r in runs]
+    keys = list(dict.fromkeys(p.key for ps in panel_sets for p in ps))
+    titles = {p.key: p.title for ps in panel_sets for p in ps}
+    if not keys:
+        from .errors import UsageError
+
+        raise UsageError("nothing to plot: no series match --metrics" if metrics else "nothing to plot")
+    ncols_runs = len(runs) if grid and len(runs) > 1 else 1
+    n = len(keys)
+    cols = 2 if n > 1 and ncols_runs == 1 else 1
+    rows = math.ceil(n / cols)
+    total_cols = cols * ncols_runs
+    figsize = size or (max(7.0, 5.2 * total_cols), 3.3 * rows + 0.9)
+    fig, axes = plt.subplots(rows, total_cols, figsize=figsize, squeeze=False)
+    used: set[str] = set()
+    for r_i, (run, report, panels) in enumerate(zip(runs, reports, panel_sets)):
+        by_key = {p.key: p for p in panels}
+        colour = _RUN_COLOURS[r_i % len(_RUN_COLOURS)]
+        label = _run_label(report, run) if len(runs) > 1 else None
+        run_axes = []
+        for k_i, key in enumerate(keys):
+            col_block = r_i if ncols_runs > 1 else 0
+            ax = axes[k_i // cols][col_block * cols + k_i % cols]
+            panel = by_key.get(key)
+            if panel is None:
+                continue
+            run_axes.append(ax)
+            for s in panel.series:
+                c = colour if len(runs) > 1 and ncols_runs == 1 else (_VAL if s.split == "val" else _TRAIN)
+                _draw_series(ax, s, c, smooth, label, dashed=len(runs) > 1 and s.split == "train")
+                if s.split == "val" or len(panel.series) == 1:
+                    used.add("best") if _mark_best(ax, s, c) else None
+                if _mark_nonfinite(ax, s, c):
+                    used.add("nan")
+            if len(runs) == 1 or ncols_runs > 1:
+                _annotate_findings(ax, panel, report, used)
+        single = len(runs) == 1 or ncols_runs > 1
+        if single:
+            _mark_lr_drops(run_axes, report, used)
+            _mark_segments(run_axes, report, used)
+        _mark_recommendation(run_axes, report, "black" if single else colour, used, label_top=single)
+    for k_i, key in enumerate(keys):
+        for r_i in range(ncols_runs):
+            ax = axes[k_i // cols][r_i * cols + k_i % cols]
+            panel = next((p for p in panel_sets[r_i if ncols_runs > 1 else 0] if p.key == key), None) \
+                or Panel(key, titles[key], [p_s for ps in panel_sets for p in ps if p.key == key for p_s in p.series],
+                         key == "lr")
+            if ncols_runs == 1:
+                panel = Panel(key, titles[key], [p_s for ps in panel_sets for p in ps if p.key == key
+                                                 for p_s in p.series], key == "lr")
+            if ax.lines or ax.collections:
+                _style_axis(ax, panel, reports[r_i if ncols_runs > 1 else 0].x_axis, log_y)
+                if ncols_runs > 1:
+                    ax.set_title(f"{_run_label(reports[r_i], runs[r_i])}: {titles[key]}", fontsize=10, loc="left")
+    for row in axes:
+        for ax in row:
+            if not ax.lines and not ax.collections:
+                ax.set_visible(False)
+    title = Path(runs[0].source.rstrip("/")).name if len(runs) == 1 else f"{len(runs)} runs"
+    fig.suptitle(f"curvecheck: {title}", fontsize=12, x=0.01, ha="left")
+    fig.legend(handles=_legend_handles(used, smooth, reports[0].x_axis), loc="lower center", ncol=min(8, len(used) + 2), fontsize=8,
+               frameon=False)
+    fig.tight_layout(rect=(0, 0.05, 1, 0.97))
+    output = Path(output)
+    fig.savefig(output, dpi=dpi, metadata={"Software": "curvecheck"} if output.suffix == ".png" else None)
+    plt.close(fig)
+    return output

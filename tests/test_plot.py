@@ -1,0 +1,97 @@
+"""Figures: the content a user checks (panels, labels, annotations), file handling, sizes."""
+
+import re
+import subprocess
+import sys
+
+import matplotlib.image
+import numpy as np
+
+import curvecheck
+from curvecheck.plot import decimate
+
+from .conftest import CORPUS, SAMPLES
+
+
+def cli(*args, cwd=None):
+    return subprocess.run([sys.executable, "-m", "curvecheck", *map(str, args)], capture_output=True, text=True,
+                          cwd=cwd, env={"NO_COLOR": "1", "PATH": "/usr/bin:/bin", "COLUMNS": "120"})
+
+
+def svg_text(path):
+    return set(re.findall(r">([^<>]+)</text>", path.read_text()))
+
+
+def test_svg_has_the_panels_labels_and_annotations(tmp_path):
+    out = tmp_path / "seg.svg"
+    res = cli("plot", SAMPLES / "segmentation_unet.csv", "-o", out)
+    assert res.returncode == 0, res.stderr
+    texts = " | ".join(svg_text(out))
+    for expected in ("loss", "dice_coef", "iou", "val_loss", "val_dice_coef", "keep epoch 11",
+                     "recommended epoch", "overfitting", "plateau", "spike", "smoothed (EMA 0.6)"):
+        assert expected in texts, expected
+    assert "77" in svg_text(out)  # the best epoch of val_dice_coef is labelled
+
+
+def test_png_decodes_with_the_requested_size(tmp_path):
+    out = tmp_path / "run.png"
+    assert cli("plot", SAMPLES / "reduce_lr_on_plateau.csv", "-o", out, "--size", "10x6", "--dpi", "50").returncode == 0
+    img = matplotlib.image.imread(out)
+    assert img.shape[:2] == (300, 500)
+
+
+def test_sweep_overlay_is_labelled_by_lr_and_grid_makes_small_multiples(tmp_path):
+    logs = sorted((SAMPLES / "lr_sweep").glob("*.csv"))
+    overlay = tmp_path / "sweep.svg"
+    assert cli("plot", *logs, "-o", overlay).returncode == 0
+    texts = " | ".join(svg_text(overlay))
+    assert "lr 0.05 val_loss" in texts and "lr 2.5 val_accuracy" in texts and "3 runs" in texts
+    grid = tmp_path / "grid.svg"
+    assert cli("plot", *logs, "--grid", "--metrics", "loss", "-o", grid).returncode == 0
+    assert {"lr 0.0001: loss", "lr 0.05: loss", "lr 2.5: loss"} <= svg_text(grid)
+
+
+def test_step_axis_and_metric_selection(tmp_path):
+    out = tmp_path / "yolo.svg"
+    tb = CORPUS / "tensorboard/Abonia1-YOLOv8-Fire-and-Smoke-Detection__events.out.tfevents.1675348815.43529bab29be.37247.0"
+    assert cli("plot", tb, "--metrics", "map", "-o", out).returncode == 0
+    texts = svg_text(out)
+    assert "step" in texts and "mAP50-95(B)" in texts and "box_loss" not in texts
+
+
+def test_nan_epochs_are_marked(tmp_path):
+    out = tmp_path / "nan.svg"
+    assert cli("plot", SAMPLES / "nan_divergence.csv", "-o", out).returncode == 0
+    assert "NaN / inf" in svg_text(out)
+
+
+def test_default_name_in_the_current_directory_and_no_overwrite(tmp_path):
+    res = cli("plot", SAMPLES / "overfitting_mlp.csv", cwd=tmp_path)
+    assert res.returncode == 0 and (tmp_path / "overfitting_mlp_curvecheck.png").exists()
+    again = cli("plot", SAMPLES / "overfitting_mlp.csv", cwd=tmp_path)
+    assert again.returncode == 2 and "already exists" in again.stderr and "--force" in again.stderr
+    assert cli("plot", SAMPLES / "overfitting_mlp.csv", "--force", cwd=tmp_path).returncode == 0
+
+
+def test_never_writes_onto_a_log(tmp_path):
+    log = tmp_path / "history.png"  # a (strangely named) log the user passes
+    log.write_bytes((SAMPLES / "overfitting_mlp.csv").read_bytes())
+    before = log.read_bytes()
+    res = cli("plot", log, "-o", log, "--force")
+    assert res.returncode == 2 and "refusing to overwrite a log" in res.stderr and log.read_bytes() == before
+    assert cli("plot", SAMPLES / "overfitting_mlp.csv", "-o", tmp_path / "x.gif").returncode == 2
+
+
+def test_analyze_writes_the_same_figure(tmp_path):
+    out = tmp_path / "a.svg"
+    res = cli("analyze", SAMPLES / "segmentation_unet.csv", "--plot", out)
+    assert res.returncode == 0 and "keep epoch 11" in " ".join(svg_text(out))
+
+
+def test_decimation_keeps_spikes_and_bounds_the_points():
+    run = curvecheck.load(SAMPLES / "segmentation_unet.csv")
+    x = np.arange(100_000, dtype=float)
+    y = np.interp(x, run["val_loss"].x * 1250, run["val_loss"].values)  # a real curve, stretched
+    y[54_321] = 50.0
+    dx, dy = decimate(x, y)
+    assert dx.shape[0] <= 4000 and 54_321 in dx and dy.max() == 50.0
