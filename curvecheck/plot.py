@@ -148,7 +148,10 @@ def _annotate_findings(ax, panel: Panel, report: RunReport, used: set[str]) -> N
             ax.axvline(ep["start"], color="#d62728", lw=1, ls=":")
             used.add("overfit")
         elif f.code == "CC202" and "start" in ep:
-            ax.axvspan(ep["start"], ep["end"], color="grey", alpha=0.12, lw=0, hatch="//" if f.severity == "warning"
+            since = f.evidence.get("stalled_since", {})
+            # this panel's own stall: the earliest among its series named in the finding
+            start = min((since[n] for n in names & set(since)), default=ep["start"])
+            ax.axvspan(start, ep["end"], color="grey", alpha=0.12, lw=0, hatch="//" if f.severity == "warning"
                        else None)
             used.add("plateau")
         elif f.code == "CC103":

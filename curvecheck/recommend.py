@@ -76,7 +76,10 @@ def default_monitor(run: Run) -> Series | None:
     if vals:
         return vals[0]
     train = [s for s in run.signals() if s.kind == "loss" and s.finite.any()]
-    return train[0] if train else None
+    if train:
+        return train[0]
+    # no usable loss (e.g. NaN throughout): any curve with a known direction
+    return next((s for s in run.signals() if s.direction in ("min", "max") and s.finite.any()), None)
 
 
 def resolve_monitors(run: Run, names: list[str] | None, mode: str = "auto") -> list[tuple[Series, str]]:

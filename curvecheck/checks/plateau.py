@@ -98,7 +98,8 @@ class Plateau(Check):
         lr = lr_drops(ctx, x_last, c.x[-1])
         evidence = {"last_significant_best_epoch": x_last, "stalled_epochs": length, "share_of_run": share,
                     "noise_sigma": c.sigma, "k_sigma": self.k_sigma,
-                    "also_stalled": [o[0].name for o in stalled[1:]]}
+                    "also_stalled": [o[0].name for o in stalled[1:]],
+                    "stalled_since": {o[0].name: o[1].x[o[2]] for o in stalled}}
         at_floor = lr["has_lr"] and lr["last"] <= lr["min"] and lr["first"] > lr["last"]
         if lr["has_lr"] and lr["smooth"] and lr["in_window"]:
             a, b = lr["in_window"]

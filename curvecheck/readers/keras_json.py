@@ -80,6 +80,9 @@ def read_keras_json(path: Path, text: str, *, segment: int | None = None,
     try:
         doc = json.loads(text)
     except ValueError as exc:
+        lines = [ln.strip() for ln in text.splitlines() if ln.strip()]
+        if len(lines) > 1 and all(ln.startswith("{") and ln.endswith("}") for ln in lines[:20]):
+            raise InputError(path, "this is JSON Lines (one record per line), which curvecheck cannot read yet") from None
         raise InputError(path, f"invalid JSON: {exc.msg} at line {exc.lineno}") from None
     doc = _unwrap(doc)
     if isinstance(doc, dict) and "log_history" in doc:
