@@ -239,12 +239,30 @@ def recommend_stop(run: Run, monitors: list[str] | None = None, *, weights: list
                          strategy=strategy, reason="", epoch_base=run.epoch_base, params=result.params)
     _fill_comparisons(rec, run, mons, kept, smooth)
     _fill_stop(rec, run, mons, result, x, kept, hindsight, strategy, live)
+    if not monitors:
+        rec.notes.extend(_metric_hints(run, primary, x, kept))
     rec.suggested = suggest_settings(primary, direction)
     if checkpoint_template:
         rec.checkpoint = checkpoint_path(checkpoint_template, x[kept], run.epoch_base,
                                          {s.name: float(s.values[kept]) for s in run.signals()
                                           if s.x.shape == x.shape and np.array_equal(s.x, x)})
     return rec
+
+
+def _metric_hints(run: Run, primary: Series, x: np.ndarray, kept: int) -> list[str]:
+    """With the default monitor (the loss), point at validation metrics that are clearly better elsewhere."""
+    hints = []
+    for s in run.signals():
+        if (s.split != "val" or s is primary or s.kind == "loss" or s.direction not in ("min", "max")
+                or s.x.shape != x.shape or not np.array_equal(s.x, x) or not s.finite.any()):
+            continue
+        g = _goodness(s, s.direction, None)
+        b = int(np.argmax(g))
+        scale = 100.0 if np.nanmax(np.abs(s.values[s.finite])) > 1.5 else 1.0
+        if abs(b - kept) > 3 and abs(s.values[b] - s.values[kept]) >= 0.01 * scale:
+            hints.append(f"{s.name} is best at {run.x_axis} {fx(x[b])} ({fmt(s.values[b])} vs {fmt(s.values[kept])} "
+                         f"here): if that is what you report, use --monitor {s.name}.")
+    return hints
 
 
 def _fill_comparisons(rec: Recommendation, run: Run, mons, kept: int, smooth: float | None) -> None:

@@ -154,3 +154,12 @@ def test_compare_cli():
     assert doc["best_lr"] == 0.05 and [r["rank"] for r in doc["runs"]] == [2, 1, 3]
     bad = cli("compare", SAMPLES / "lr_sweep/lr_0.05.csv", "--label", "lr=x")
     assert bad.returncode == 2
+
+
+def test_default_monitor_points_at_a_metric_that_is_better_elsewhere():
+    rec = recommend_stop(curvecheck.load(SEG), live=False)
+    dice = column(SEG, "val_dice_coef")
+    hint = next(n for n in rec.notes if n.startswith("val_dice_coef"))
+    assert f"epoch {int(np.argmax(dice))}" in hint and "--monitor val_dice_coef" in hint
+    assert not [n for n in recommend_stop(curvecheck.load(SEG), ["val_loss"], live=False).notes
+                if "--monitor" in n]  # an explicit monitor is respected silently
