@@ -16,7 +16,6 @@ import json
 import os
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 BENCH_DIR = Path("/tmp/curvecheck_bench")

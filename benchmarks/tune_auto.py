@@ -10,7 +10,6 @@ of seed 0 excluded; NAS-Bench-NLP has no curves left, so it is only in the tunin
 from __future__ import annotations
 
 import itertools
-from pathlib import Path
 
 import numpy as np
 

@@ -123,7 +123,7 @@ def analyze(
         select_checks(select_list, ignore_list)
         plot_target = _plot_target(plot_file, logs, force) if plot_file else None
     except UsageError as exc:
-        raise _fail(str(exc))
+        raise _fail(str(exc)) from None
     runs, loaded, failed = [], [], False
     for log in logs:
         try:
@@ -237,7 +237,7 @@ def recommend_stop_cmd(
         rec = recommend_stop(run, monitor, weights=weight, mode=mode.value, strategy=strategy.value, smooth=smooth,
                              conditions=when, checkpoint_template=checkpoint_template, live=live, **params)
     except (InputError, UsageError, ValueError) as exc:
-        raise _fail(str(exc))
+        raise _fail(str(exc)) from None
     if quiet:
         typer.echo(rec.checkpoint if rec.checkpoint else ("" if rec.epoch is None else f"{rec.epoch:g}"))
     elif json_flag:
@@ -278,11 +278,11 @@ def compare(
             labels = [item.split("=", 1)[1] if "=" in item else item for item in label]
             [float(v) for v in labels]
         except ValueError:
-            raise _fail("--label expects lr=NUMBER")
+            raise _fail("--label expects lr=NUMBER") from None
     try:
         rep = compare_api(logs, labels, metric)
     except (InputError, UsageError) as exc:
-        raise _fail(str(exc))
+        raise _fail(str(exc)) from None
     if json_flag:
         import json
 
@@ -352,7 +352,7 @@ def plot(
         written = plot_runs(runs, reports, target, metrics=_split_list([metrics]) if metrics else None,
                             smooth=smooth, log_y=log_y, grid=grid, dpi=dpi, size=_parse_size(size))
     except (InputError, UsageError) as exc:
-        raise _fail(str(exc))
+        raise _fail(str(exc)) from None
     typer.echo(f"wrote {written}")
 
 

@@ -20,6 +20,7 @@ import numpy as np
 from .errors import UsageError
 from .findings import json_safe
 from .model import Run, Series
+from .numbers import fmt, fx
 from .signal import noise_level, tensorboard_smooth
 from .stopping import StopResult, replay
 
@@ -136,7 +137,6 @@ def combined_score(monitors: list[tuple[Series, str]], weights: list[float] | No
 def suggest_settings(s: Series, direction: str) -> dict[str, Any]:
     """EarlyStopping / ReduceLROnPlateau settings from this run's noise and its longest fruitful stall."""
     v = s.values[s.finite]
-    x = s.x[s.finite]
     if v.shape[0] < 5:
         return {}
     sigma = noise_level(v)
@@ -163,9 +163,6 @@ def suggest_settings(s: Series, direction: str) -> dict[str, Any]:
                             f"factor=0.2, patience={rlr_patience}, min_delta={min_delta:g})"),
     }
 
-
-def fx(v: float) -> str:
-    return str(int(v)) if float(v).is_integer() else f"{v:g}"
 
 
 # --- the recommendation ------------------------------------------------------------------------
@@ -369,10 +366,3 @@ def _threshold(run: Run, conds: list[tuple[str, str, float]], patience: int,
         rec.checkpoint = checkpoint_path(template, x[stop], run.epoch_base,
                                          {s.name: float(s.values[stop]) for s in series})
     return rec
-
-
-def fmt(v: float) -> str:
-    if v is None or not math.isfinite(v):
-        return str(v)
-    a = abs(v)
-    return f"{v:.3e}" if a != 0 and (a < 1e-3 or a >= 1e5) else f"{v:.4g}"

@@ -15,24 +15,11 @@ import numpy as np
 
 from ..findings import Finding
 from ..model import Run, Series
+from ..numbers import fmt, fx  # noqa: F401  (re-exported for the checks)
 from ..signal import noise_level, rolling_median
 
 METRIC_KINDS = ("iou", "dice", "f1", "accuracy", "map", "auc", "precision", "recall")
 BOUNDED_KINDS = METRIC_KINDS  # all of these live in [0, 1]
-
-
-def fmt(v: float, digits: int = 4) -> str:
-    """Numbers for messages: 4 significant digits, scientific when very small or large."""
-    if v is None or not np.isfinite(v):
-        return str(v)
-    a = abs(v)
-    if a != 0 and (a < 1e-3 or a >= 1e5):
-        return f"{v:.{digits - 1}e}"
-    return f"{v:.{digits}g}"
-
-
-def fx(x: float) -> str:
-    return str(int(x)) if float(x).is_integer() else f"{x:g}"
 
 
 def slope_t(x: np.ndarray, y: np.ndarray) -> tuple[float, float]:

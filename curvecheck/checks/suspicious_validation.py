@@ -3,7 +3,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..findings import Finding
-from .base import BOUNDED_KINDS, Check, RunContext, fmt, fx
+from .base import BOUNDED_KINDS, Check, RunContext, fmt
 
 
 class SuspiciousValidation(Check):

@@ -11,7 +11,8 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from ..report import Report, RunReport, SeriesSummary
+from ..numbers import fx
+from ..report import Report, RunReport
 
 _BARS = "▁▂▃▄▅▆▇█"
 
@@ -47,9 +48,7 @@ def fmt_value(v: float | None) -> str:
 
 
 def fmt_x(v: float | None) -> str:
-    if v is None:
-        return "–"
-    return str(int(v)) if float(v).is_integer() else f"{v:g}"
+    return "–" if v is None else fx(v)
 
 
 def _ranges(xs: list[float]) -> str:
