@@ -263,6 +263,22 @@ def _run_label(report: RunReport, run: Run) -> str:
     return f"lr {lr:g}" if lr is not None else name
 
 
+def _winner(runs: list[Run], reports: list[RunReport]) -> str:
+    """For an overlay: which run won, by the sweep ranking `compare` uses."""
+    from .errors import UsageError
+    from .lr import compare_runs
+
+    try:
+        rep = compare_runs(runs, [r.findings for r in reports])
+    except UsageError:
+        return ""
+    best = next((e for e in rep.entries if e.rank == 1), None)
+    if best is None:
+        return ""
+    who = f"lr {best.lr:g}" if best.lr is not None else Path(best.source.rstrip("/")).name
+    return f"; best: {who} (smoothed {rep.metric} {best.best:.4g} at epoch {best.best_epoch:g})"
+
+
 def plot_runs(runs: list[Run], reports: list[RunReport], output: Path, *, metrics: list[str] | None = None,
               smooth: float = 0.6, log_y: bool = False, grid: bool = False, dpi: int = 120,
               size: tuple[float, float] | None = None) -> Path:
@@ -332,7 +348,7 @@ def plot_runs(runs: list[Run], reports: list[RunReport], output: Path, *, metric
         for ax in row:
             if not ax.lines and not ax.collections:
                 ax.set_visible(False)
-    title = Path(runs[0].source.rstrip("/")).name if len(runs) == 1 else f"{len(runs)} runs"
+    title = Path(runs[0].source.rstrip("/")).name if len(runs) == 1 else f"{len(runs)} runs" + _winner(runs, reports)
     fig.suptitle(f"curvecheck: {title}", fontsize=12, x=0.01, ha="left")
     fig.legend(handles=_legend_handles(used, smooth, reports[0].x_axis), loc="lower center", ncol=min(8, len(used) + 2), fontsize=8,
                frameon=False)

@@ -36,7 +36,8 @@ def recommendation_lines(rec: Recommendation, x_axis: str = "epoch") -> list[tup
     for d in rec.disagreement:
         a, b = d["monitors"]
         lines.append((f"- {a} and {b} disagree: best at {x_axis} {fx(d['best_epochs'][0])} vs "
-                      f"{fx(d['best_epochs'][1])}", "yellow"))
+                      f"{fx(d['best_epochs'][1])}; at {b}'s best {a} is {fmt(d[f'{a}_loss_at_{b}_best'])} worse, "
+                      f"at {a}'s best {b} is {fmt(d[f'{b}_loss_at_{a}_best'])} worse", "yellow"))
     if rec.others:
         lines.append(("other validation series there: " + ", ".join(f"{k} {fmt(v)}" for k, v in rec.others.items()),
                       "dim"))
