@@ -103,6 +103,11 @@ def lr_verdict(run: Run, findings: list[Finding], label: str | None = None) -> L
     for text in (_frozen_early(run), _noisy_training(run)):
         if text:
             high.append(text)
+    for f in by_code.get("CC203", []):
+        ratios = [v.get("val_over_train_noise") for v in f.evidence.get("series", {}).values()]
+        # validation much noisier than training points at the validation set, not at the LR
+        if high and all(r is None or r < 2 for r in ratios):
+            high.append(f"validation oscillates as well: {f.message.split('.')[0]}")
     for f in by_code.get("CC206", []):
         if "No sign of slowing" in f.message or f.severity == "warning":
             low.append(f"still improving steadily at the end: {f.message}")

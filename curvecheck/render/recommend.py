@@ -43,6 +43,7 @@ def recommendation_lines(rec: Recommendation, x_axis: str = "epoch") -> list[tup
                       "dim"))
     if rec.suggested:
         lines.append((f"next run: {rec.suggested['keras']}", "green"))
+        lines.append((f"     or: {rec.suggested['keras_reduce_lr']}", "green"))
         lines.append((f"  ({rec.suggested['reason']})", "dim"))
     return lines
 
