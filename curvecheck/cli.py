@@ -383,6 +383,11 @@ def explain(
 
 def main() -> None:
     """Entry point: never show a traceback to the user (CURVECHECK_DEBUG=1 shows it)."""
+    import warnings
+
+    # Overflow to inf in absurd logs (values near 1e308) is handled and reported by the checks;
+    # numpy's RuntimeWarnings would only be noise on the user's terminal.
+    warnings.filterwarnings("ignore", category=RuntimeWarning)
     try:
         app()
     except CurvecheckError as exc:

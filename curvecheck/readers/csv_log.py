@@ -65,10 +65,14 @@ def _format_name(header: list[str]) -> str:
 
 def read_csv_log(path: Path, text: str, *, segment: int | None = None,
                  directions: dict[str, str] | None = None) -> Run:
+    text = text.replace("\r\n", "\n").replace("\r", "\n")  # universal newlines (old Mac files, stray \r)
     lines = text.splitlines()
     first = next((ln for ln in lines if ln.strip()), "")
     delimiter = _sniff_delimiter(first)
-    rows = [r for r in csv.reader(io.StringIO(text), delimiter=delimiter) if any(c.strip() for c in r)]
+    try:
+        rows = [r for r in csv.reader(io.StringIO(text), delimiter=delimiter) if any(c.strip() for c in r)]
+    except csv.Error as exc:
+        raise InputError(path, f"not a readable CSV ({exc})") from None
     if not rows:
         raise InputError(path, "empty file: no header and no rows")
     header = [h.strip() for h in rows[0]]
