@@ -94,10 +94,7 @@ def split_of(name: str) -> tuple[str, str]:
     low = _normalise(name)
     for prefix, split in _SPLIT_PREFIXES:
         if low.startswith(prefix) and len(low) > len(prefix):
-            base = low[len(prefix):]
-            if prefix == "metrics/":  # Ultralytics metrics are validation, but keep the group name
-                return split, base
-            return split, base
+            return split, low[len(prefix):]
     stripped = low
     for suffix in _NOISE_SUFFIXES:
         if stripped.endswith(suffix) and len(stripped) > len(suffix):

@@ -104,8 +104,9 @@ class Undertrained(Check):
                                  "epochs_for_90_percent": more})
                 if remaining >= self.warn_gain_share * total:
                     severity = "warning"
-        return self.finding(series=[c.name], epochs={"start": c.x[-w - 1], "end": c.x[-1]}, message=msg,
+        resume = (f" (Keras: fit(..., initial_epoch={fx(c.x[-1] + 1)}) continues the epoch numbering)"
+                  if ctx.run.format.startswith("keras") and ctx.x_axis == "epoch" else "")
+        return self.finding(series=[c.name], epochs={"start": c.x[-w], "end": c.x[-1]}, message=msg,
                             evidence=evidence, severity=severity,
-                            advice=(f"Train longer: resume from the last checkpoint (initial_epoch={fx(c.x[-1] + 1)} "
-                                    "with Keras). If progress has been slow and steady from the start, the learning "
-                                    "rate may be too low."))
+                            advice=(f"Train longer: resume from the last checkpoint{resume}. If progress has been "
+                                    "slow and steady from the start, the learning rate may be too low."))
