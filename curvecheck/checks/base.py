@@ -43,6 +43,19 @@ def slope_t(x: np.ndarray, y: np.ndarray) -> tuple[float, float]:
     return slope, slope / np.sqrt(s2 / sxx)
 
 
+# How LR schedules are classified, shared by every check that talks about the learning rate.
+LR_DROP_RATIO = 0.1  # a fall of more than this share of the LR is a drop
+LR_SMOOTH_SHARE = 0.34  # an LR that changes at more than this share of epochs follows a smooth schedule
+
+
+def lr_profile(v: np.ndarray, drop_ratio: float = LR_DROP_RATIO,
+               smooth_share: float = LR_SMOOTH_SHARE) -> tuple[np.ndarray, list[int], bool]:
+    """(indices where the LR changes, indices where it drops, whether the schedule is smooth)."""
+    changes = np.nonzero(np.abs(np.diff(v)) > 1e-3 * np.abs(v[:-1]))[0] + 1
+    drops = [int(i) for i in changes if v[i] < (1 - drop_ratio) * v[i - 1]]
+    return changes, drops, changes.size > smooth_share * len(v)
+
+
 def lr_drops(ctx: "RunContext", start: float = -np.inf, end: float = np.inf) -> dict:
     """What the LR did in [start, end]: discrete drops (step schedules), or a smooth schedule."""
     lr = ctx.lr
@@ -50,12 +63,12 @@ def lr_drops(ctx: "RunContext", start: float = -np.inf, end: float = np.inf) -> 
         return {"has_lr": False, "smooth": False, "drops": [], "first": None, "last": None, "min": None,
                 "in_window": None}
     x, v = lr.x[lr.finite], lr.values[lr.finite]
-    changes = int(np.sum(np.abs(np.diff(v)) > 1e-3 * np.abs(v[:-1])))
+    _changes, drops, smooth = lr_profile(v)
     inside = (x >= start) & (x <= end)
     return {
         "has_lr": True,
-        "smooth": changes > 0.34 * len(v),
-        "drops": [float(x[i]) for i in range(1, len(v)) if v[i] < 0.9 * v[i - 1] and start <= x[i] <= end],
+        "smooth": smooth,
+        "drops": [float(x[i]) for i in drops if start <= x[i] <= end],
         "first": float(v[0]), "last": float(v[-1]), "min": float(v.min()),
         "in_window": (float(v[inside][0]), float(v[inside][-1])) if inside.any() else None,
     }

@@ -3,7 +3,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..findings import Finding
-from .base import Check, RunContext, fmt, fx
+from .base import LR_DROP_RATIO, LR_SMOOTH_SHARE, Check, RunContext, fmt, fx, lr_profile
 
 
 class LRSchedule(Check):
@@ -36,11 +36,11 @@ class LRSchedule(Check):
     severity = "info"
     min_points = 5
     thresholds = {
-        "drop_ratio": (0.1, "a fall of more than this share of the LR counts as a drop"),
+        "drop_ratio": (LR_DROP_RATIO, "a fall of more than this share of the LR counts as a drop"),
         "window": (5, "epochs after a drop in which the response is measured"),
         "k_sigma": (2.0, "improvement after a drop, in noise sigmas, that counts as a response"),
         "floor_share": (0.2, "time at the final minimum LR (share of the run) that makes it a floor"),
-        "smooth_share": (0.34, "LR changing at more than this share of epochs is a smooth schedule"),
+        "smooth_share": (LR_SMOOTH_SHARE, "LR changing at more than this share of epochs is a smooth schedule"),
     }
 
     def run(self, ctx: RunContext) -> list[Finding]:
@@ -48,14 +48,13 @@ class LRSchedule(Check):
         if lr is None or lr.finite.sum() < self.min_points:
             return []
         x, v = lr.x[lr.finite], lr.values[lr.finite]
-        changes = np.nonzero(np.abs(np.diff(v)) > 1e-3 * np.abs(v[:-1]))[0] + 1
+        changes, drops, smooth = lr_profile(v, self.drop_ratio, self.smooth_share)
         if changes.size == 0:
             return []
         monitor = ctx.primary_loss("val") or next(iter(ctx.metrics("val")), None) or ctx.primary_loss("train")
         c = ctx.curve(monitor)
-        if changes.size > self.smooth_share * len(v):
+        if smooth:
             return [self._smooth(ctx, lr.name, x, v)]
-        drops = [i for i in changes if v[i] < (1 - self.drop_ratio) * v[i - 1]]
         out = []
         if drops and c is not None and np.isfinite(c.sigma):
             out.append(self._drops(ctx, lr.name, x, v, drops, c))
