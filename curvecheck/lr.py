@@ -51,9 +51,14 @@ def lr_of_run(run: Run, label: str | None = None) -> tuple[float | None, str | N
     return None, None
 
 
+def _training_loss(run: Run):
+    """The first training loss with enough finite epochs to judge its shape."""
+    return next((s for s in run.signals() if s.kind == "loss" and s.split == "train" and s.finite.sum() >= 8), None)
+
+
 def _frozen_early(run: Run) -> str | None:
     """The training loss stops moving right after its first big drop: units died, the model predicts the prior."""
-    loss = next((s for s in run.signals() if s.kind == "loss" and s.split == "train" and s.finite.sum() >= 8), None)
+    loss = _training_loss(run)
     if loss is None:
         return None
     v = loss.values[loss.finite]
@@ -70,7 +75,7 @@ def _frozen_early(run: Run) -> str | None:
 
 
 def _noisy_training(run: Run) -> str | None:
-    loss = next((s for s in run.signals() if s.kind == "loss" and s.split == "train" and s.finite.sum() >= 8), None)
+    loss = _training_loss(run)
     if loss is None:
         return None
     v = loss.values[loss.finite]
