@@ -35,20 +35,25 @@ def analyze_run(run: Run, select: list[str] | None = None, ignore: list[str] | N
     ``select``/``ignore`` take check codes (``CC201``), code prefixes (``CC2``) or names
     (``overfitting``); by default every check runs.
     """
-    from .checks import run_checks, select_checks
+    from .checks import run_checks, select_checks, too_short_note
     from .errors import UsageError
     from .lr import lr_verdict
     from .recommend import recommend_stop
 
     report = summarise_run(run)
-    findings, notes = run_checks(run, select_checks(select, ignore))
-    report.findings = findings
-    report.notes.extend(notes)
+    chosen = select_checks(select, ignore)
+    # every check runs once: the LR verdict needs all findings, the report shows the chosen ones
+    findings, _notes = run_checks(run)
+    codes = {c.code for c in chosen}
+    report.findings = [f for f in findings if f.code in codes]
+    note = too_short_note(run, chosen)
+    if note:
+        report.notes.append(note)
     try:
         report.recommendation = recommend_stop(run)
     except UsageError:
         report.recommendation = None  # nothing to monitor (e.g. metrics without a direction)
-    report.lr_verdict = lr_verdict(run, run_checks(run)[0] if select or ignore else findings)
+    report.lr_verdict = lr_verdict(run, findings)
     return report
 
 

@@ -55,19 +55,22 @@ def select_checks(select: list[str] | None = None, ignore: list[str] | None = No
 def run_checks(run: Run, checks: list[type[Check]] | None = None) -> tuple[list[Finding], list[Note]]:
     """All findings for one run, most severe first, plus a note naming checks the run is too short for."""
     ctx = RunContext(run)
+    chosen = list(checks if checks is not None else CHECKS.values())
     findings: list[Finding] = []
-    too_short: list[str] = []
-    for cls in checks if checks is not None else CHECKS.values():
-        check = cls()
-        if not check.applicable(ctx):
-            too_short.append(f"{cls.code} {cls.name} (needs {cls.min_points})")
-            continue
-        findings.extend(check.run(ctx))
+    for cls in chosen:
+        if cls.applicable(run):
+            findings.extend(cls().run(ctx))
     findings.sort(key=lambda f: (SEVERITY_RANK[f.severity], f.code))
-    notes = []
-    if too_short:
-        notes.append(Note("too_short", f"too short to judge ({run.num_points} {run.x_axis}s): {', '.join(too_short)}"))
-    return findings, notes
+    note = too_short_note(run, chosen)
+    return findings, [note] if note else []
 
 
-__all__ = ["CHECKS", "Check", "find_check", "run_checks", "select_checks"]
+def too_short_note(run: Run, checks: list[type[Check]]) -> Note | None:
+    """Which of these checks the run is too short for (they say nothing rather than guess)."""
+    too_short = [f"{c.code} {c.name} (needs {c.min_points})" for c in checks if not c.applicable(run)]
+    if not too_short:
+        return None
+    return Note("too_short", f"too short to judge ({run.num_points} {run.x_axis}s): {', '.join(too_short)}")
+
+
+__all__ = ["CHECKS", "Check", "find_check", "run_checks", "select_checks", "too_short_note"]

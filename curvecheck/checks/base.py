@@ -216,9 +216,10 @@ class Check:
                        severity=severity or self.severity, series=series, epochs=epochs,
                        message=message, evidence=evidence or {}, advice=advice)
 
-    def applicable(self, ctx: RunContext) -> bool:
+    @classmethod
+    def applicable(cls, run: Run) -> bool:
         """False when the run is too short for this check to judge."""
-        return ctx.run.num_points >= self.min_points
+        return run.num_points >= cls.min_points
 
     def run(self, ctx: RunContext) -> list[Finding]:
         raise NotImplementedError
