@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Iterable
+from typing import Any, Iterable, Mapping
 
 from .model import Run
 from .readers import FORMATS, load
@@ -29,11 +29,15 @@ def compare(logs: Iterable[str | Path | Run], labels: list[str | None] | None = 
     return compare_runs(runs, [run_checks(r)[0] for r in runs], labels, metric)
 
 
-def analyze_run(run: Run, select: list[str] | None = None, ignore: list[str] | None = None) -> RunReport:
+def analyze_run(run: Run, select: list[str] | None = None, ignore: list[str] | None = None,
+                settings: Mapping[str, Mapping[str, Any]] | None = None,
+                severities: Mapping[str, str] | None = None) -> RunReport:
     """Summarise one loaded run and run the diagnostics on it.
 
     ``select``/``ignore`` take check codes (``CC201``), code prefixes (``CC2``) or names
-    (``overfitting``); by default every check runs.
+    (``overfitting``); by default every check runs. ``settings`` sets checks' thresholds
+    (``{"plateau": {"min_epochs": 10}}``, by name or code); ``severities`` overrides a check's
+    severity (``{"CC203": "info"}``).
     """
     from .checks import run_checks, select_checks, too_short_note
     from .errors import UsageError
@@ -43,7 +47,7 @@ def analyze_run(run: Run, select: list[str] | None = None, ignore: list[str] | N
     report = summarise_run(run)
     chosen = select_checks(select, ignore)
     # every check runs once: the LR verdict needs all findings, the report shows the chosen ones
-    findings, _notes = run_checks(run)
+    findings, _notes = run_checks(run, settings=settings, severities=severities)
     codes = {c.code for c in chosen}
     report.findings = [f for f in findings if f.code in codes]
     note = too_short_note(run, chosen)
@@ -59,10 +63,12 @@ def analyze_run(run: Run, select: list[str] | None = None, ignore: list[str] | N
 
 def analyze(logs: Iterable[str | Path | Run] | str | Path | Run, *, format: str | None = None,
             segment: int | None = None, directions: dict[str, str] | None = None,
-            select: list[str] | None = None, ignore: list[str] | None = None) -> Report:
+            select: list[str] | None = None, ignore: list[str] | None = None,
+            settings: Mapping[str, Mapping[str, Any]] | None = None,
+            severities: Mapping[str, str] | None = None) -> Report:
     """Load (if needed) and analyse one or several logs; returns a :class:`~curvecheck.report.Report`."""
     if isinstance(logs, (str, Path, Run)):
         logs = [logs]
     runs = [log if isinstance(log, Run) else load(log, format, segment=segment, directions=directions)
             for log in logs]
-    return Report(runs=[analyze_run(r, select, ignore) for r in runs])
+    return Report(runs=[analyze_run(r, select, ignore, settings, severities) for r in runs])

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field, is_dataclass
 from typing import Any
 
 import numpy as np
@@ -35,6 +35,23 @@ def json_safe(value: Any) -> Any:
 
 
 @dataclass
+class Evidence:
+    """Base of a check's typed evidence: the numbers that triggered a finding and the thresholds they
+    crossed, as named fields. Each check declares its own subclass; the message is formatted from it,
+    and verdicts and plots read its fields (never the message)."""
+
+    def to_dict(self) -> dict[str, Any]:
+        return evidence_dict(self)
+
+
+def evidence_dict(evidence: Evidence | dict[str, Any]) -> dict[str, Any]:
+    """Evidence as a JSON-ready dict, whether typed or (for checks not yet converted) a plain dict."""
+    if is_dataclass(evidence) and not isinstance(evidence, type):
+        return json_safe(asdict(evidence))
+    return json_safe(evidence)
+
+
+@dataclass
 class Finding:
     """One diagnosis.
 
@@ -50,12 +67,12 @@ class Finding:
     series: list[str]
     epochs: dict[str, float]
     message: str
-    evidence: dict[str, Any] = field(default_factory=dict)
+    evidence: Evidence | dict[str, Any] = field(default_factory=dict)
     advice: str = ""
 
     def to_dict(self) -> dict[str, Any]:
         return json_safe({
             "code": self.code, "name": self.name, "kind": self.kind, "severity": self.severity,
             "series": self.series, "epochs": self.epochs, "message": self.message,
-            "evidence": self.evidence, "advice": self.advice,
+            "evidence": evidence_dict(self.evidence), "advice": self.advice,
         })

@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 import curvecheck
+from curvecheck.checks.base import setting_docs
 from curvecheck.checks import CHECKS, find_check, run_checks, select_checks
 from curvecheck.errors import UsageError
 from curvecheck.findings import KINDS
@@ -37,7 +38,7 @@ def test_catalogue_is_complete_and_documented():
         doc = inspect.cleandoc(check.__doc__)
         for section in ("What it detects:", "Why it matters:", "What to do:", "Example:"):
             assert section in doc, (check.code, section)
-        for key, (_default, meaning) in check.thresholds.items():
+        for key, _typ, _default, meaning in setting_docs(check.Settings):
             assert meaning and f"``{key}``" in doc, (check.code, key)  # every threshold is documented
         assert check.severity in ("error", "warning", "info")
 
@@ -49,6 +50,29 @@ def test_select_and_ignore_by_code_prefix_and_name():
     assert find_check("cc204").name == "loss-metric-divergence"
     with pytest.raises(UsageError, match="matches no check"):
         select_checks(["CC999"])
+
+
+def test_settings_by_name_or_code_change_a_threshold_edge():
+    """A spike of 7.4 sigma fires at the default k_sigma 6 and not at k_sigma 8 (set by name or code)."""
+    path = CORPUS / "keras_csv/Aditya24jar-Emotion-Detection-Resnet50__training.log"
+    assert by_code(path, "CC103")
+    assert not [f for f in findings(path, settings={"spike": {"k_sigma": 1000}}) if f.code == "CC103"]
+    assert not [f for f in findings(path, settings={"CC103": {"min_share": 100.0}}) if f.code == "CC103"]
+
+
+def test_unknown_setting_or_wrong_type_names_the_key():
+    path = SAMPLES / "overfitting_mlp.csv"
+    with pytest.raises(UsageError, match=r"spike\.k_sgma: unknown setting of CC103 spike"):
+        findings(path, settings={"spike": {"k_sgma": 3}})
+    with pytest.raises(UsageError, match=r"plateau\.min_epochs: expected int, got 'ten'"):
+        findings(path, settings={"plateau": {"min_epochs": "ten"}})
+    with pytest.raises(UsageError, match="'nonsense' is not a check"):
+        findings(path, settings={"nonsense": {}})
+
+
+def test_severity_override_per_code():
+    (f,) = [f for f in findings(SAMPLES / "nan_divergence.csv", severities={"CC101": "warning"}) if f.code == "CC101"]
+    assert f.severity == "warning"
 
 
 # --- CC101 non-finite ----------------------------------------------------------------------------

@@ -6,10 +6,13 @@ validation, CC4xx the log itself. ``curvecheck explain`` prints each check's doc
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 from ..errors import UsageError
-from ..findings import SEVERITY_RANK, Finding
+from ..findings import SEVERITIES, SEVERITY_RANK, Finding
 from ..model import Note, Run
-from .base import Check, RunContext
+from .base import Check, CheckSettings, RunContext
 from .data_integrity import DataIntegrity
 from .divergence import Divergence
 from .loss_metric import LossMetricDivergence
@@ -52,14 +55,55 @@ def select_checks(select: list[str] | None = None, ignore: list[str] | None = No
     return [c for c in chosen if not ignore or not _matches(c, ignore)]
 
 
-def run_checks(run: Run, checks: list[type[Check]] | None = None) -> tuple[list[Finding], list[Note]]:
-    """All findings for one run, most severe first, plus a note naming checks the run is too short for."""
+def resolve_settings(settings: Mapping[str, Mapping[str, Any]] | None = None,
+                     source: str = "settings") -> dict[str, CheckSettings]:
+    """Per-check settings keyed by code, from a mapping keyed by code or name (``{"plateau": {...}}``,
+    ``{"CC202": {...}}``); unknown checks, names or types are a :class:`UsageError` naming ``source``."""
+    out: dict[str, CheckSettings] = {}
+    merged: dict[str, dict[str, Any]] = {}
+    for key, overrides in (settings or {}).items():
+        check = find_check(key)
+        if check is None:
+            raise UsageError(f"{source}: '{key}' is not a check (see 'curvecheck explain' for codes and names)")
+        if not isinstance(overrides, Mapping):
+            raise UsageError(f"{source}: {key}: expected a table of settings, got {overrides!r}")
+        merged.setdefault(check.code, {}).update(overrides)
+    for code, overrides in merged.items():
+        out[code] = CHECKS[code].make_settings(overrides, source)
+    return out
+
+
+def resolve_severities(severities: Mapping[str, str] | None = None, source: str = "severity") -> dict[str, str]:
+    """Severity overrides keyed by code (``{"CC203": "info"}``; names are accepted too)."""
+    out = {}
+    for key, sev in (severities or {}).items():
+        check = find_check(key)
+        if check is None:
+            raise UsageError(f"{source}: '{key}' is not a check (see 'curvecheck explain' for codes and names)")
+        if sev not in SEVERITIES:
+            raise UsageError(f"{source}: {key}: severity must be one of {', '.join(SEVERITIES)}, got {sev!r}")
+        out[check.code] = sev
+    return out
+
+
+def run_checks(run: Run, checks: list[type[Check]] | None = None,
+               settings: Mapping[str, Mapping[str, Any] | CheckSettings] | None = None,
+               severities: Mapping[str, str] | None = None) -> tuple[list[Finding], list[Note]]:
+    """All findings for one run, most severe first, plus a note naming checks the run is too short for.
+
+    ``settings`` maps a check (code or name) to its thresholds (a mapping of overrides, or an already
+    resolved ``Check.Settings``); ``severities`` maps a check to the severity its findings get.
+    """
+    resolved = {code: s for code, s in (settings or {}).items() if isinstance(s, CheckSettings)}
+    resolved.update(resolve_settings({k: v for k, v in (settings or {}).items()
+                                      if not isinstance(v, CheckSettings)}))
+    severity_of = resolve_severities(severities)
     ctx = RunContext(run)
     chosen = list(checks if checks is not None else CHECKS.values())
     findings: list[Finding] = []
     for cls in chosen:
         if cls.applicable(run):
-            findings.extend(cls().run(ctx))
+            findings.extend(cls(resolved.get(cls.code), severity_of.get(cls.code)).run(ctx))
     findings.sort(key=lambda f: (SEVERITY_RANK[f.severity], f.code))
     note = too_short_note(run, chosen)
     return findings, [note] if note else []
@@ -73,4 +117,5 @@ def too_short_note(run: Run, checks: list[type[Check]]) -> Note | None:
     return Note("too_short", f"too short to judge ({run.num_points} {run.x_axis}s): {', '.join(too_short)}")
 
 
-__all__ = ["CHECKS", "Check", "find_check", "run_checks", "select_checks", "too_short_note"]
+__all__ = ["CHECKS", "Check", "CheckSettings", "find_check", "resolve_settings", "resolve_severities", "run_checks",
+           "select_checks", "too_short_note"]

@@ -7,13 +7,15 @@ of sigma, so one noisy epoch neither triggers nor hides a finding.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import MISSING, dataclass, field, fields, replace
 from functools import cached_property
-from typing import ClassVar
+from typing import Any, ClassVar
 
 import numpy as np
 
-from ..findings import Finding
+from ..errors import UsageError
+from ..findings import Evidence, Finding
 from ..model import Run, Series
 from ..numbers import fmt, fx  # noqa: F401  (re-exported for the checks)
 from ..signal import noise_level, rolling_median
@@ -56,7 +58,7 @@ def lr_profile(v: np.ndarray, drop_ratio: float = LR_DROP_RATIO,
     return changes, drops, changes.size > smooth_share * len(v)
 
 
-def lr_drops(ctx: "RunContext", start: float = -np.inf, end: float = np.inf) -> dict:
+def lr_drops(ctx: RunContext, start: float = -np.inf, end: float = np.inf) -> dict:
     """What the LR did in [start, end]: discrete drops (step schedules), or a smooth schedule."""
     lr = ctx.lr
     if lr is None or lr.finite.sum() < 2:
@@ -190,12 +192,49 @@ class RunContext:
         return self.run.lr_series()
 
 
+@dataclass(frozen=True)
+class CheckSettings:
+    """A check's thresholds. Each check subclasses this as ``Check.Settings`` and declares its
+    thresholds as fields with :func:`setting` (default + the sentence a user reads in ``explain``).
+
+    Settings come from Python (``analyze(settings={"plateau": {"min_epochs": 10}})``), the config
+    file (``[tool.curvecheck.plateau]``) or the CLI (``--set plateau.min_epochs=10``); all of them end
+    in :meth:`Check.make_settings`, which checks names and types.
+    """
+
+
+def setting(default: float, doc: str) -> Any:
+    """A documented threshold of a check: ``k_sigma: float = setting(3.0, "what it means")``."""
+    return field(default=default, metadata={"doc": doc})
+
+
+def setting_docs(settings_cls: type[CheckSettings]) -> list[tuple[str, type, Any, str]]:
+    """(name, type, default, meaning) of every threshold, in declaration order."""
+    out = []
+    for f in fields(settings_cls):
+        default = f.default if f.default is not MISSING else None
+        typ = {"int": int, "float": float, "bool": bool, "str": str}.get(str(f.type), type(default))
+        out.append((f.name, typ, default, f.metadata.get("doc", "")))
+    return out
+
+
+def _coerce(value: Any, typ: type, where: str) -> Any:
+    """A setting's value as its declared type; ints are accepted for floats, nothing else is converted
+    silently (a string "10" from the command line is parsed by the CLI before it gets here)."""
+    if typ is float and isinstance(value, (int, float)) and not isinstance(value, bool):
+        return float(value)
+    if isinstance(value, typ) and not (typ is int and isinstance(value, bool)):
+        return value
+    raise UsageError(f"{where}: expected {typ.__name__}, got {value!r}")
+
+
 class Check:
     """Base class. Subclasses set the metadata and implement :meth:`run`.
 
     The class docstring is the user documentation shown by ``curvecheck explain CODE``; it has
-    the sections *What it detects*, *Why it matters*, *What to do* and *Example*. ``thresholds``
-    maps each parameter to (default, meaning); instances read them as attributes.
+    the sections *What it detects*, *Why it matters*, *What to do* and *Example*. ``Settings`` is
+    the dataclass of its thresholds (see :class:`CheckSettings`); an instance reads them from
+    ``self.settings``. ``severity`` is the default severity; config can change it per code.
     """
 
     code: ClassVar[str]
@@ -203,18 +242,33 @@ class Check:
     kind: ClassVar[str]
     severity: ClassVar[str]
     min_points: ClassVar[int] = 5
-    thresholds: ClassVar[dict[str, tuple[float, str]]] = {}
+    Settings: ClassVar[type[CheckSettings]] = CheckSettings
 
-    def __init__(self, **overrides: float):
-        for key, (default, _doc) in self.thresholds.items():
-            setattr(self, key, overrides.get(key, default))
+    def __init__(self, settings: CheckSettings | None = None, severity: str | None = None):
+        self.settings = settings if settings is not None else self.Settings()
+        # a configured severity wins over the check's own choice (some checks grade by case)
+        self.severity_override = severity
+
+    @classmethod
+    def make_settings(cls, overrides: Mapping[str, Any] | None = None, source: str = "settings") -> CheckSettings:
+        """This check's settings with ``overrides`` applied; an unknown name or a wrong type is a
+        :class:`UsageError` naming the key and ``source`` (a file, ``--set``, ``settings=``)."""
+        known = {name: typ for name, typ, _d, _m in setting_docs(cls.Settings)}
+        values = {}
+        for key, value in (overrides or {}).items():
+            where = f"{source}: {cls.name}.{key}"
+            if key not in known:
+                names = ", ".join(known) or "none"
+                raise UsageError(f"{where}: unknown setting of {cls.code} {cls.name} (its settings: {names})")
+            values[key] = _coerce(value, known[key], where)
+        return replace(cls.Settings(), **values)
 
     def finding(self, *, series: list[str], epochs: dict[str, float], message: str,
-                evidence: dict | None = None, advice: str = "", severity: str | None = None,
+                evidence: Evidence | dict | None = None, advice: str = "", severity: str | None = None,
                 kind: str | None = None) -> Finding:
         return Finding(code=self.code, name=self.name, kind=kind or self.kind,
-                       severity=severity or self.severity, series=series, epochs=epochs,
-                       message=message, evidence=evidence or {}, advice=advice)
+                       severity=self.severity_override or severity or self.severity, series=series, epochs=epochs,
+                       message=message, evidence=evidence if evidence is not None else {}, advice=advice)
 
     @classmethod
     def applicable(cls, run: Run) -> bool:

@@ -1,9 +1,11 @@
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 
 from ..findings import Finding
-from .base import Check, RunContext, fmt, fx, lr_drops
+from .base import Check, CheckSettings, RunContext, fmt, fx, lr_drops, setting
 
 
 class Divergence(Check):
@@ -31,11 +33,12 @@ class Divergence(Check):
     kind = "divergence"
     severity = "error"
     min_points = 6
-    thresholds = {
-        "rise_ratio": (0.5, "rise above the best, as a share of the improvement first -> best"),
-        "k_sigma": (8.0, "rise above the best, in multiples of the loss's noise level"),
-        "sustain": (3, "the last this many finite epochs must all be that high"),
-    }
+
+    @dataclass(frozen=True)
+    class Settings(CheckSettings):
+        rise_ratio: float = setting(0.5, "rise above the best, as a share of the improvement first -> best")
+        k_sigma: float = setting(8.0, "rise above the best, in multiples of the loss's noise level")
+        sustain: int = setting(3, "the last this many finite epochs must all be that high")
 
     def run(self, ctx: RunContext) -> list[Finding]:
         series = ctx.losses("train") or ctx.losses("val")
@@ -47,16 +50,16 @@ class Divergence(Check):
             loss = c.values
             best_i = int(np.argmin(loss))
             best, first = loss[best_i], loss[0]
-            tail = loss[-int(self.sustain):]
-            if best_i >= c.n - self.sustain:
+            tail = loss[-int(self.settings.sustain):]
+            if best_i >= c.n - self.settings.sustain:
                 continue
             improvement = max(first - best, 0.0)
             rise = float(tail.min() - best)
-            need = max(self.rise_ratio * improvement, self.k_sigma * c.sigma)
+            need = max(self.settings.rise_ratio * improvement, self.settings.k_sigma * c.sigma)
             if improvement <= 0 or rise <= need:
                 continue
             msg = (f"{s.name} rose from its best {fmt(best)} at {ctx.x_axis} {fx(c.x[best_i])} to "
-                   f"{fmt(loss[-1])} (the last {int(self.sustain)} {ctx.x_axis}s all at least {fmt(tail.min())}); ")
+                   f"{fmt(loss[-1])} (the last {int(self.settings.sustain)} {ctx.x_axis}s all at least {fmt(tail.min())}); ")
             msg += (f"that is above where it started ({fmt(first)})." if tail.min() > first else
                     f"that undoes {rise / improvement:.0%} of the improvement from {fmt(first)}.")
             lr = lr_drops(ctx, c.x[best_i], c.x[-1])

@@ -1,9 +1,11 @@
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 
 from ..findings import Finding
-from .base import Check, RunContext, fmt, fx
+from .base import Check, CheckSettings, RunContext, fmt, fx, setting
 
 
 class LossMetricDivergence(Check):
@@ -36,12 +38,15 @@ class LossMetricDivergence(Check):
     kind = "loss_metric_divergence"
     severity = "warning"
     min_points = 8
-    thresholds = {
-        "k_sigma": (3.0, "how much worse (in noise sigmas) each curve must be at the other's best epoch"),
-        "min_epochs_apart": (3, "minimum distance between the two best epochs"),
-        "min_effect": (0.01, "minimum metric difference that matters (metrics in [0, 1]; 1 point of IoU/accuracy)"),
-        "flat_below": (0.9, "the 'loss falls, metric flat' case is reported only while the metric is below this"),
-    }
+
+    @dataclass(frozen=True)
+    class Settings(CheckSettings):
+        k_sigma: float = setting(3.0, "how much worse (in noise sigmas) each curve must be at the other's best epoch")
+        min_epochs_apart: int = setting(3, "minimum distance between the two best epochs")
+        min_effect: float = setting(
+            0.01, "minimum metric difference that matters (metrics in [0, 1]; 1 point of IoU/accuracy)")
+        flat_below: float = setting(
+            0.9, "the 'loss falls, metric flat' case is reported only while the metric is below this")
 
     def run(self, ctx: RunContext) -> list[Finding]:
         loss = ctx.curve(ctx.primary_loss("val"))
@@ -62,15 +67,15 @@ class LossMetricDivergence(Check):
     def _effect(self, metric) -> float:
         """The smallest metric difference worth reporting: min_effect on [0, 1] metrics (x100 for percent)."""
         top = float(np.nanmax(np.abs(metric.values)))
-        return self.min_effect * (100.0 if top > 1.5 else 1.0)
+        return self.settings.min_effect * (100.0 if top > 1.5 else 1.0)
 
     def _disagree(self, ctx, loss, metric) -> Finding | None:
         bl, bm = loss.best_index(), metric.best_index()
-        if abs(bl - bm) < self.min_epochs_apart:
+        if abs(bl - bm) < self.settings.min_epochs_apart:
             return None
         metric_loss_at_bl = metric.trend[bm] - metric.trend[bl]
         loss_loss_at_bm = loss.trend[bl] - loss.trend[bm]
-        need_m, need_l = max(self.k_sigma * metric.sigma, self._effect(metric)), self.k_sigma * loss.sigma
+        need_m, need_l = max(self.settings.k_sigma * metric.sigma, self._effect(metric)), self.settings.k_sigma * loss.sigma
         if not (metric_loss_at_bl > need_m and loss_loss_at_bm > need_l):
             return None
         unit = ctx.x_axis
@@ -87,7 +92,7 @@ class LossMetricDivergence(Check):
             series=[loss.name, metric.name], epochs={"start": min(xl, xm), "end": max(xl, xm)}, message=msg,
             evidence={"loss_best_epoch": xl, "metric_best_epoch": xm, "metric_at_loss_best": m_at_l,
                       "metric_best": m_best, "loss_at_metric_best": l_at_m, "loss_best": l_best,
-                      "metric_noise_sigma": metric.sigma, "loss_noise_sigma": loss.sigma, "k_sigma": self.k_sigma},
+                      "metric_noise_sigma": metric.sigma, "loss_noise_sigma": loss.sigma, "k_sigma": self.settings.k_sigma},
             advice=(f"Monitor the metric you report: EarlyStopping(monitor='{metric.name}', mode='max') and the same "
                     f"for ModelCheckpoint. A loss that rises while {metric.name} improves usually means over-confident "
                     "predictions; a Dice/IoU-based loss (or BCE + Dice) or label smoothing aligns the two."))
@@ -98,9 +103,9 @@ class LossMetricDivergence(Check):
         loss_gain = loss.trend[-1] - loss.trend[half]
         metric_move = abs(metric.trend[-1] - metric.trend[half])
         level = metric.sign * metric.trend[-1]
-        if metric.sign < 0 or level >= self.flat_below:
+        if metric.sign < 0 or level >= self.settings.flat_below:
             return None  # a saturated metric with a loss still falling is normal (growing confidence)
-        if loss_gain > 2 * self.k_sigma * loss.sigma and metric_move <= metric.sigma and metric.sigma > 0:
+        if loss_gain > 2 * self.settings.k_sigma * loss.sigma and metric_move <= metric.sigma and metric.sigma > 0:
             unit = ctx.x_axis
             msg = (f"{loss.name} keeps falling over the second half ({fmt(loss.sign * loss.trend[half])} -> "
                    f"{fmt(loss.sign * loss.trend[-1])} from {unit} {fx(loss.x[half])}) while {metric.name} "

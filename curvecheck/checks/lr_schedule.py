@@ -1,9 +1,11 @@
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 
 from ..findings import Finding
-from .base import LR_DROP_RATIO, LR_SMOOTH_SHARE, Check, RunContext, fmt, fx, lr_profile
+from .base import LR_DROP_RATIO, LR_SMOOTH_SHARE, Check, CheckSettings, RunContext, fmt, fx, lr_profile, setting
 
 
 class LRSchedule(Check):
@@ -35,20 +37,22 @@ class LRSchedule(Check):
     kind = "lr_schedule"
     severity = "info"
     min_points = 5
-    thresholds = {
-        "drop_ratio": (LR_DROP_RATIO, "a fall of more than this share of the LR counts as a drop"),
-        "window": (5, "epochs after a drop in which the response is measured"),
-        "k_sigma": (2.0, "improvement after a drop, in noise sigmas, that counts as a response"),
-        "floor_share": (0.2, "time at the final minimum LR (share of the run) that makes it a floor"),
-        "smooth_share": (LR_SMOOTH_SHARE, "LR changing at more than this share of epochs is a smooth schedule"),
-    }
+
+    @dataclass(frozen=True)
+    class Settings(CheckSettings):
+        drop_ratio: float = setting(LR_DROP_RATIO, "a fall of more than this share of the LR counts as a drop")
+        window: int = setting(5, "epochs after a drop in which the response is measured")
+        k_sigma: float = setting(2.0, "improvement after a drop, in noise sigmas, that counts as a response")
+        floor_share: float = setting(0.2, "time at the final minimum LR (share of the run) that makes it a floor")
+        smooth_share: float = setting(
+            LR_SMOOTH_SHARE, "LR changing at more than this share of epochs is a smooth schedule")
 
     def run(self, ctx: RunContext) -> list[Finding]:
         lr = ctx.lr
         if lr is None or lr.finite.sum() < self.min_points:
             return []
         x, v = lr.x[lr.finite], lr.values[lr.finite]
-        changes, drops, smooth = lr_profile(v, self.drop_ratio, self.smooth_share)
+        changes, drops, smooth = lr_profile(v, self.settings.drop_ratio, self.settings.smooth_share)
         if changes.size == 0:
             return []
         monitor = ctx.primary_loss("val") or next(iter(ctx.metrics("val")), None) or ctx.primary_loss("train")
@@ -78,13 +82,13 @@ class LRSchedule(Check):
         for i in drops:
             xd = x[i]
             before = c.goodness[c.x < xd]
-            after = c.goodness[(c.x >= xd) & (c.x < xd + self.window)]
+            after = c.goodness[(c.x >= xd) & (c.x < xd + self.settings.window)]
             if before.size == 0 or after.size == 0:
                 continue
             gain = float(after.max() - before.max())
-            ok = gain > self.k_sigma * c.sigma
+            ok = gain > self.settings.k_sigma * c.sigma
             helped += ok
-            what = (f"{c.name} improved {fmt(gain)} ({gain / c.sigma:.1f}x noise) within {self.window} {unit}s"
+            what = (f"{c.name} improved {fmt(gain)} ({gain / c.sigma:.1f}x noise) within {self.settings.window} {unit}s"
                     if ok else "no improvement beyond noise")
             parts.append(f"{fx(xd)} ({fmt(v[i - 1])} -> {fmt(v[i])}: {what})")
             evidence.append({"epoch": xd, "lr_before": v[i - 1], "lr_after": v[i], "gain": gain, "helped": ok})
@@ -98,7 +102,7 @@ class LRSchedule(Check):
             advice = "Early drops helped, later ones did not: the later epochs were on a plateau."
         return self.finding(series=[name, c.name], epochs={"start": x[drops[0]], "end": x[drops[-1]]},
                             message=msg, evidence={"drops": evidence, "noise_sigma": c.sigma,
-                                                   "k_sigma": self.k_sigma, "window": self.window},
+                                                   "k_sigma": self.settings.k_sigma, "window": self.settings.window},
                             advice=advice)
 
     def _floor(self, ctx, name, x, v, c) -> Finding | None:
@@ -108,9 +112,9 @@ class LRSchedule(Check):
         while at_floor > 0 and v[at_floor - 1] == v[-1]:
             at_floor -= 1
         x_floor = x[at_floor]
-        if len(v) - at_floor < max(3, self.floor_share * len(v)):
+        if len(v) - at_floor < max(3, self.settings.floor_share * len(v)):
             return None
-        bests = c.significant_bests(self.k_sigma)
+        bests = c.significant_bests(self.settings.k_sigma)
         last_best_x = c.x[bests[-1]]
         if last_best_x > x_floor:
             return None

@@ -1,9 +1,11 @@
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 
 from ..findings import Finding
-from .base import Check, Curve, RunContext, fmt
+from .base import Check, CheckSettings, Curve, RunContext, fmt, setting
 
 
 def quantum(values: np.ndarray) -> float | None:
@@ -46,12 +48,13 @@ class Oscillation(Check):
     kind = "oscillation"
     severity = "warning"
     min_points = 8
-    thresholds = {
-        "nsr": (0.2, "noise sigma as a share of the trend's range"),
-        "min_flips": (0.4, "share of epochs where the curve changes direction"),
-        "train_ratio": (5.0, "val noise / train noise (same quantity) that counts as far noisier"),
-        "min_nsr_for_ratio": (0.05, "minimum noise share of the range for the train/val ratio to count"),
-    }
+
+    @dataclass(frozen=True)
+    class Settings(CheckSettings):
+        nsr: float = setting(0.2, "noise sigma as a share of the trend's range")
+        min_flips: float = setting(0.4, "share of epochs where the curve changes direction")
+        train_ratio: float = setting(5.0, "val noise / train noise (same quantity) that counts as far noisier")
+        min_nsr_for_ratio: float = setting(0.05, "minimum noise share of the range for the train/val ratio to count")
 
     def run(self, ctx: RunContext) -> list[Finding]:
         hits = []
@@ -77,8 +80,8 @@ class Oscillation(Check):
         # a flat training curve (stuck at chance) has ~0 noise: a ratio against it means nothing
         ratio = (c.sigma / pc.sigma if pc is not None and np.isfinite(pc.sigma)
                  and pc.sigma > 1e-4 * max(abs(float(np.median(pc.values))), 1e-12) else None)
-        noisy = nsr > self.nsr and flips > self.min_flips
-        vs_train = ratio is not None and ratio > self.train_ratio and nsr > self.min_nsr_for_ratio
+        noisy = nsr > self.settings.nsr and flips > self.settings.min_flips
+        vs_train = ratio is not None and ratio > self.settings.train_ratio and nsr > self.settings.min_nsr_for_ratio
         if not (noisy or vs_train):
             return None
         return {"curve": c, "nsr": nsr, "flips": flips, "ratio": ratio, "partner": partner.name if partner else None}
@@ -112,7 +115,7 @@ class Oscillation(Check):
                     f"has about {n:.0f} samples (or a multiple).")
             advice.append(f"A validation set of ~{n:.0f} samples is too small to rank epochs: use a larger or "
                           "stratified one.")
-        val_only = any(o["ratio"] and o["ratio"] > self.train_ratio for o in hits)
+        val_only = any(o["ratio"] and o["ratio"] > self.settings.train_ratio for o in hits)
         if val_only:
             advice.append("Validation is far noisier than training: the validation set is small or "
                           "unrepresentative; judge epochs on the smoothed curve and set EarlyStopping's min_delta "
@@ -127,5 +130,5 @@ class Oscillation(Check):
                                                                    "val_over_train_noise": o["ratio"]}
                                                 for o in hits},
                                       "validation_step": step[1] if step else None,
-                                      "thresholds": {"nsr": self.nsr, "min_flips": self.min_flips,
-                                                     "train_ratio": self.train_ratio}})
+                                      "thresholds": {"nsr": self.settings.nsr, "min_flips": self.settings.min_flips,
+                                                     "train_ratio": self.settings.train_ratio}})

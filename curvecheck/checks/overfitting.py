@@ -1,9 +1,11 @@
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 
 from ..findings import Finding
-from .base import Check, Curve, RunContext, fmt, fx
+from .base import Check, CheckSettings, Curve, RunContext, fmt, fx, setting
 
 
 def prechelt_gl(val_loss: np.ndarray) -> np.ndarray:
@@ -43,12 +45,13 @@ class Overfitting(Check):
     kind = "overfitting"
     severity = "warning"
     min_points = 8
-    thresholds = {
-        "k_sigma": (3.0, "deterioration of val and improvement of train, in multiples of each one's noise"),
-        "min_rel_rise": (0.02, "deterioration of val as a share of its best value"),
-        "min_after": (3, "epochs needed after the onset"),
-        "tail": (5, "the end level is the mean of this many last epochs"),
-    }
+
+    @dataclass(frozen=True)
+    class Settings(CheckSettings):
+        k_sigma: float = setting(3.0, "deterioration of val and improvement of train, in multiples of each one's noise")
+        min_rel_rise: float = setting(0.02, "deterioration of val as a share of its best value")
+        min_after: int = setting(3, "epochs needed after the onset")
+        tail: int = setting(5, "the end level is the mean of this many last epochs")
 
     def _pair(self, ctx: RunContext):
         train, val = ctx.primary_loss("train"), ctx.primary_loss("val")
@@ -66,17 +69,17 @@ class Overfitting(Check):
             return []
         onset = val.best_index()
         after = val.n - 1 - onset
-        if after < self.min_after:
+        if after < self.settings.min_after:
             return []
-        m = int(min(self.tail, after))
+        m = int(min(self.settings.tail, after))
         # onset level: the running median at the onset (about a 5-point average); end level: the mean
         # of the last m epochs. Their difference is judged against the noise of such averages.
         val_drop = val.trend[onset] - val.window_mean(m)
         se_val = val.sigma * np.sqrt(1 / m + 1 / 5)
-        need_val = max(self.k_sigma * se_val, self.min_rel_rise * abs(val.trend[onset]))
+        need_val = max(self.settings.k_sigma * se_val, self.settings.min_rel_rise * abs(val.trend[onset]))
         train_on_val_x = np.interp(val.x, train.x, train.goodness)
         train_gain = float(np.mean(train_on_val_x[-m:]) - np.interp(val.x[onset], train.x, train.trend))
-        need_train = self.k_sigma * train.sigma * np.sqrt(1 / m + 1 / 5)
+        need_train = self.settings.k_sigma * train.sigma * np.sqrt(1 / m + 1 / 5)
         if not (val_drop > need_val and train_gain > need_train):
             return []
         return [self._finding(ctx, train, val, onset, val_drop, train_gain, need_val)]
@@ -85,7 +88,7 @@ class Overfitting(Check):
                  train_gain: float, need_val: float) -> Finding:
         unit = ctx.x_axis
         x_on, x_end = val.x[onset], val.x[-1]
-        m = int(min(self.tail, val.n - 1 - onset))
+        m = int(min(self.settings.tail, val.n - 1 - onset))
         v_on, v_end = val.sign * val.trend[onset], val.sign * val.window_mean(m)
         t_on = train.sign * np.interp(x_on, train.x, train.trend)
         t_end = train.sign * np.interp(x_end, train.x, train.trend)
@@ -129,6 +132,6 @@ class Overfitting(Check):
             if c is None or c.n != val.n:
                 continue
             best = c.best_index()
-            if best > onset + self.min_after and c.trend[best] - c.trend[onset] > self.k_sigma * c.sigma:
+            if best > onset + self.settings.min_after and c.trend[best] - c.trend[onset] > self.settings.k_sigma * c.sigma:
                 return m.name
         return None

@@ -1,9 +1,11 @@
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 
 from ..findings import Finding
-from .base import Check, Curve, RunContext, fmt, fx, lr_drops, slope_t
+from .base import Check, CheckSettings, Curve, RunContext, fmt, fx, lr_drops, setting, slope_t
 from .stuck_metric import frozen_while_loss_moves
 
 
@@ -40,15 +42,20 @@ class Plateau(Check):
     kind = "plateau"
     severity = "warning"
     min_points = 10
-    thresholds = {
-        "k_sigma": (2.0, "an improvement counts when it beats the last significant best by this many noise sigmas"),
-        "min_epochs": (8, "minimum stall length in epochs"),
-        "min_share": (0.25, "minimum stall length as a share of the run"),
-        "warn_share": (0.5, "stalls longer than this share of the run are warnings, shorter ones info"),
-        "min_rel": (0.001, "an improvement must also exceed this share of the value (for near-noiseless curves)"),
-        "progress_t": (2.5, "a stall whose regression slope still improves with this t statistic is slow progress"),
-        "progress_share": (0.05, "... provided that progress adds up to this share of the run's improvement"),
-    }
+
+    @dataclass(frozen=True)
+    class Settings(CheckSettings):
+        k_sigma: float = setting(
+            2.0, "an improvement counts when it beats the last significant best by this many noise sigmas")
+        min_epochs: int = setting(8, "minimum stall length in epochs")
+        min_share: float = setting(0.25, "minimum stall length as a share of the run")
+        warn_share: float = setting(0.5, "stalls longer than this share of the run are warnings, shorter ones info")
+        min_rel: float = setting(
+            0.001, "an improvement must also exceed this share of the value (for near-noiseless curves)")
+        progress_t: float = setting(
+            2.5, "a stall whose regression slope still improves with this t statistic is slow progress")
+        progress_share: float = setting(
+            0.05, "... provided that progress adds up to this share of the run's improvement")
 
     def run(self, ctx: RunContext) -> list[Finding]:
         out = []
@@ -68,21 +75,21 @@ class Plateau(Check):
         return out
 
     def _stall(self, c: Curve):
-        bests = c.significant_bests(self.k_sigma, self.min_rel)
+        bests = c.significant_bests(self.settings.k_sigma, self.settings.min_rel)
         last = bests[-1]
         length = c.n - 1 - last
-        if length < max(self.min_epochs, self.min_share * c.n):
+        if length < max(self.settings.min_epochs, self.settings.min_share * c.n):
             return None
         rest = c.goodness[last + 1:]
         # clearly worse than at the last best: overfitting / divergence, not a plateau
-        if c.goodness[last] - np.mean(rest) > self.k_sigma * c.sigma * np.sqrt(1 + 1 / rest.size) * 1.5:
+        if c.goodness[last] - np.mean(rest) > self.settings.k_sigma * c.sigma * np.sqrt(1 + 1 / rest.size) * 1.5:
             return None
         # many small steps in the same direction: slow progress, not a plateau
         slope, t = slope_t(c.x[last:], c.goodness[last:])
         gain = slope * (c.x[-1] - c.x[last])
         total = float(np.nanmax(c.trend) - c.trend[0])
-        if (t > self.progress_t and gain > self.min_rel * abs(c.goodness[last])
-                and gain >= self.progress_share * max(total, 0.0)):
+        if (t > self.settings.progress_t and gain > self.settings.min_rel * abs(c.goodness[last])
+                and gain >= self.settings.progress_share * max(total, 0.0)):
             return None
         return last, length
 
@@ -97,7 +104,7 @@ class Plateau(Check):
             msg += " Also stalled: " + ", ".join(f"{o[0].name} (since {fx(o[1].x[o[2]])})" for o in stalled[1:6]) + "."
         lr = lr_drops(ctx, x_last, c.x[-1])
         evidence = {"last_significant_best_epoch": x_last, "stalled_epochs": length, "share_of_run": share,
-                    "noise_sigma": c.sigma, "k_sigma": self.k_sigma,
+                    "noise_sigma": c.sigma, "k_sigma": self.settings.k_sigma,
                     "also_stalled": [o[0].name for o in stalled[1:]],
                     "stalled_since": {o[0].name: o[1].x[o[2]] for o in stalled}}
         at_floor = lr["has_lr"] and lr["last"] <= lr["min"] and lr["first"] > lr["last"]
@@ -122,7 +129,7 @@ class Plateau(Check):
             advice = "The training curve itself has stalled: " + advice[0].lower() + advice[1:]
         return self.finding(series=[o[0].name for o in stalled], epochs={"start": x_last, "end": c.x[-1]},
                             message=msg, evidence=evidence, advice=advice,
-                            severity="warning" if share >= self.warn_share else "info")
+                            severity="warning" if share >= self.settings.warn_share else "info")
 
     def _mid_run_stall(self, ctx: RunContext) -> list[Finding]:
         """The longest stall on the monitored validation curve that ended with real improvement."""
@@ -130,13 +137,13 @@ class Plateau(Check):
         c = ctx.curve(s)
         if c is None or c.n < self.min_points or not np.isfinite(c.sigma):
             return []
-        bests = c.significant_bests(self.k_sigma, self.min_rel)
+        bests = c.significant_bests(self.settings.k_sigma, self.settings.min_rel)
         if len(bests) < 2:
             return []
         gaps = np.diff(bests)
         i = int(np.argmax(gaps))
         length = int(gaps[i])
-        if length < max(self.min_epochs, 0.2 * c.n):
+        if length < max(self.settings.min_epochs, 0.2 * c.n):
             return []
         a, b = bests[i], bests[i + 1]
         unit = ctx.x_axis

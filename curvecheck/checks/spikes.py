@@ -1,9 +1,11 @@
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 
 from ..findings import Finding
-from .base import Check, RunContext, fmt, fx
+from .base import Check, CheckSettings, RunContext, fmt, fx, setting
 
 
 class Spikes(Check):
@@ -30,11 +32,12 @@ class Spikes(Check):
     kind = "spike"
     severity = "warning"
     min_points = 6
-    thresholds = {
-        "k_sigma": (6.0, "distance above the better neighbour, in multiples of the noise level"),
-        "min_share": (0.1, "distance above the better neighbour, as a share of the curve's range"),
-        "skip_first": (1, "epochs at the start that are not judged"),
-    }
+
+    @dataclass(frozen=True)
+    class Settings(CheckSettings):
+        k_sigma: float = setting(6.0, "distance above the better neighbour, in multiples of the noise level")
+        min_share: float = setting(0.1, "distance above the better neighbour, as a share of the curve's range")
+        skip_first: int = setting(1, "epochs at the start that are not judged")
 
     def run(self, ctx: RunContext) -> list[Finding]:
         out = []
@@ -50,10 +53,10 @@ class Spikes(Check):
             excess = np.full(c.n, -np.inf)
             excess[1:-1] = np.minimum(g[:-2], g[2:]) - g[1:-1]
             span = np.nanmax(c.trend) - np.nanmin(c.trend)
-            need = max(self.k_sigma * c.sigma, self.min_share * span)
+            need = max(self.settings.k_sigma * c.sigma, self.settings.min_share * span)
             if need <= 0:
                 continue
-            idx = [i for i in np.nonzero(excess > need)[0] if i >= self.skip_first]
+            idx = [i for i in np.nonzero(excess > need)[0] if i >= self.settings.skip_first]
             if not idx:
                 continue
             neighbours = [c.sign * max(g[i - 1], g[i + 1]) for i in idx]
@@ -62,7 +65,7 @@ class Spikes(Check):
             more = f" and {len(spikes) - 5} more" if len(spikes) > 5 else ""
             msg = (f"{s.name} spikes at {ctx.x_axis} {listed}{more}: "
                    f"{len(spikes)} point(s) worse than both neighbours by more than {fmt(need)} "
-                   f"(max of {self.k_sigma:g}x noise {fmt(c.sigma)} and {self.min_share:.0%} of the curve's range).")
+                   f"(max of {self.settings.k_sigma:g}x noise {fmt(c.sigma)} and {self.settings.min_share:.0%} of the curve's range).")
             out.append(self.finding(
                 series=[s.name], epochs={"start": spikes[0][0], "end": spikes[-1][0]} if len(spikes) > 1
                 else {"at": spikes[0][0]}, message=msg,

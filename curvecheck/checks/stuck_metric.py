@@ -1,9 +1,11 @@
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 
 from ..findings import Finding
-from .base import Check, RunContext, fmt, fx
+from .base import Check, CheckSettings, RunContext, fmt, fx, setting
 
 _ZERO_IS_TRIVIAL = ("iou", "dice", "f1", "precision", "recall", "map")
 
@@ -55,12 +57,14 @@ class StuckMetric(Check):
     kind = "stuck_metric"
     severity = "warning"
     min_points = 5
-    thresholds = {
-        "min_epochs": (5, "epochs a metric must stay exactly constant"),
-        "loss_change": (0.05, "relative loss change over the same epochs that shows the model is still learning"),
-        "zero_level": (0.01, "IoU/Dice/F1/precision/recall/mAP below this over the second half is trivial"),
-        "auc_band": (0.02, "AUC within this of 0.5 over the second half is chance level"),
-    }
+
+    @dataclass(frozen=True)
+    class Settings(CheckSettings):
+        min_epochs: int = setting(5, "epochs a metric must stay exactly constant")
+        loss_change: float = setting(
+            0.05, "relative loss change over the same epochs that shows the model is still learning")
+        zero_level: float = setting(0.01, "IoU/Dice/F1/precision/recall/mAP below this over the second half is trivial")
+        auc_band: float = setting(0.02, "AUC within this of 0.5 over the second half is chance level")
 
     def run(self, ctx: RunContext) -> list[Finding]:
         out = []
@@ -91,7 +95,7 @@ class StuckMetric(Check):
 
     def _frozen(self, ctx, c, loss) -> Finding | None:
         v = c.values
-        length = c.frozen_tail(int(self.min_epochs))
+        length = c.frozen_tail(int(self.settings.min_epochs))
         if not length or (c.at_ceiling and v[-1] >= 1.0 - 1e-9):
             return None  # 100% accuracy is saturation (see CC201 for memorisation), not a stuck metric
         run_start = c.n - length
@@ -102,7 +106,7 @@ class StuckMetric(Check):
         change = loss_change_during(ctx, c.series.split, x0, x1)
         if change is not None:
             evidence["loss_relative_change"] = change
-            if abs(change) <= self.loss_change:
+            if abs(change) <= self.settings.loss_change:
                 return None  # nothing is moving: a plateau (CC202), not a stuck metric
             moved = f" while {loss.name} changed {change:+.0%}"
         msg = f"{c.name} is frozen at {fmt(v[-1])} from {unit} {fx(x0)} to {fx(x1)} ({length} {unit}s){moved}."
@@ -118,18 +122,18 @@ class StuckMetric(Check):
     def _trivial(self, ctx, c) -> Finding | None:
         half = c.values[c.n // 2:]
         kind = c.series.kind
-        if kind in _ZERO_IS_TRIVIAL and np.all(np.abs(half) < self.zero_level):
-            what = f"below {self.zero_level:g}"
-        elif kind == "auc" and np.all(np.abs(half - 0.5) < self.auc_band):
-            what = f"within {self.auc_band:g} of 0.5 (chance)"
+        if kind in _ZERO_IS_TRIVIAL and np.all(np.abs(half) < self.settings.zero_level):
+            what = f"below {self.settings.zero_level:g}"
+        elif kind == "auc" and np.all(np.abs(half - 0.5) < self.settings.auc_band):
+            what = f"within {self.settings.auc_band:g} of 0.5 (chance)"
         else:
             return None
         unit = ctx.x_axis
         msg = (f"{c.name} stays {what} over the second half of the run ({unit}s {fx(c.x[c.n // 2])}-{fx(c.x[-1])}; "
                f"max {fmt(half.max())}).")
         return self.finding(series=[c.name], epochs={"start": c.x[c.n // 2], "end": c.x[-1]}, message=msg,
-                            evidence={"max_second_half": half.max(), "threshold": self.zero_level
-                                      if kind != "auc" else self.auc_band},
+                            evidence={"max_second_half": half.max(), "threshold": self.settings.zero_level
+                                      if kind != "auc" else self.settings.auc_band},
                             advice=self._advice(kind))
 
     @staticmethod

@@ -1,9 +1,11 @@
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 
 from ..findings import Finding
-from .base import BOUNDED_KINDS, Check, RunContext, fmt
+from .base import BOUNDED_KINDS, Check, CheckSettings, RunContext, fmt, setting
 
 
 class SuspiciousValidation(Check):
@@ -33,11 +35,12 @@ class SuspiciousValidation(Check):
     kind = "suspicious_validation"
     severity = "warning"
     min_points = 4
-    thresholds = {
-        "margin": (0.05, "val better than train by more than this (metrics in [0, 1])"),
-        "loss_margin": (0.2, "val loss below train loss by more than this share (losses)"),
-        "share": (0.6, "share of epochs (after the first) where the margin holds"),
-    }
+
+    @dataclass(frozen=True)
+    class Settings(CheckSettings):
+        margin: float = setting(0.05, "val better than train by more than this (metrics in [0, 1])")
+        loss_margin: float = setting(0.2, "val loss below train loss by more than this share (losses)")
+        share: float = setting(0.6, "share of epochs (after the first) where the margin holds")
 
     def run(self, ctx: RunContext) -> list[Finding]:
         out = []
@@ -71,23 +74,23 @@ class SuspiciousValidation(Check):
         t, v = t[ok], v[ok]
         if train.kind in BOUNDED_KINDS:
             scale = 100.0 if min(t.min(), v.min()) >= 1 and max(t.max(), v.max()) <= 100 else 1.0  # percentages
-            better = sign * (v - t) > self.margin * scale
+            better = sign * (v - t) > self.settings.margin * scale
             margin = sign * (v - t)
-            rule = f"by more than {self.margin * scale:g}" + (" (percentage points)" if scale > 1 else "")
+            rule = f"by more than {self.settings.margin * scale:g}" + (" (percentage points)" if scale > 1 else "")
         elif train.kind == "loss" and (t > 0).all():
-            better = v < (1 - self.loss_margin) * t
+            better = v < (1 - self.settings.loss_margin) * t
             margin = (t - v) / t
-            rule = f"by more than {self.loss_margin:.0%}"
+            rule = f"by more than {self.settings.loss_margin:.0%}"
         else:
             return None
-        if better.mean() <= self.share:
+        if better.mean() <= self.settings.share:
             return None
         msg = (f"{val.name} is better than {train.name} {rule} on {int(better.sum())} of {better.size} "
                f"{ctx.x_axis}s after the first (mean margin {fmt(float(np.mean(margin)))}).")
         return self.finding(series=[train.name, val.name], epochs={"start": val.x[1], "end": val.x[-1]},
                             message=msg,
                             evidence={"epochs_val_better": int(better.sum()), "epochs_compared": int(better.size),
-                                      "mean_margin": float(np.mean(margin)), "share_threshold": self.share},
+                                      "mean_margin": float(np.mean(margin)), "share_threshold": self.settings.share},
                             advice=("If dropout or augmentation act only in training this is expected; otherwise "
                                     "check for leakage between the splits and evaluate the training set in "
                                     "inference mode to compare like with like."))

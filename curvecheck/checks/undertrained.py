@@ -1,9 +1,11 @@
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 
 from ..findings import Finding
-from .base import Check, Curve, RunContext, fmt, fx, slope_t
+from .base import Check, CheckSettings, Curve, RunContext, fmt, fx, setting, slope_t
 
 
 def fit_saturation(x: np.ndarray, g: np.ndarray) -> tuple[float, float, float] | None:
@@ -54,28 +56,30 @@ class Undertrained(Check):
     kind = "undertrained"
     severity = "info"
     min_points = 8
-    thresholds = {
-        "window_share": (0.3, "the last part of the run that is examined (at least 4 epochs)"),
-        "min_t": (2.0, "t statistic of the improving regression slope over that window"),
-        "min_share": (0.05, "improvement over that window as a share of the run's total improvement"),
-        "min_rel": (0.002, "improvement over that window as a share of the value (near-noiseless curves)"),
-        "warn_gain_share": (0.1, "estimated remaining gain (share of the improvement so far) that makes it a warning"),
-    }
+
+    @dataclass(frozen=True)
+    class Settings(CheckSettings):
+        window_share: float = setting(0.3, "the last part of the run that is examined (at least 4 epochs)")
+        min_t: float = setting(2.0, "t statistic of the improving regression slope over that window")
+        min_share: float = setting(0.05, "improvement over that window as a share of the run's total improvement")
+        min_rel: float = setting(0.002, "improvement over that window as a share of the value (near-noiseless curves)")
+        warn_gain_share: float = setting(
+            0.1, "estimated remaining gain (share of the improvement so far) that makes it a warning")
 
     def run(self, ctx: RunContext) -> list[Finding]:
         s = ctx.primary_loss("val") or next(iter(ctx.metrics("val")), None) or ctx.primary_loss("train")
         c = ctx.curve(s)
         if c is None or c.n < self.min_points or not np.isfinite(c.sigma):
             return []
-        w = max(4, int(round(self.window_share * c.n)))
+        w = max(4, int(round(self.settings.window_share * c.n)))
         best = c.best_index()
         if best < c.n - w:
             return []
         slope, t = slope_t(c.x[-w:], c.goodness[-w:])
         recent = slope * float(c.x[-1] - c.x[-w])
         total = c.trend[-1] - c.trend[0]
-        if not (t > self.min_t and total > 0 and recent >= self.min_share * total
-                and recent > self.min_rel * abs(c.goodness[-1])):
+        if not (t > self.settings.min_t and total > 0 and recent >= self.settings.min_share * total
+                and recent > self.settings.min_rel * abs(c.goodness[-1])):
             return []
         return [self._finding(ctx, c, w, recent, total, t)]
 
@@ -86,7 +90,7 @@ class Undertrained(Check):
         msg = (f"{c.name} still improves at the end: {fmt(c.values[-w])} -> {fmt(c.values[-1])} over the last {w} "
                f"{unit}s (regression slope t = {t:.1f}; {recent / total:.0%} of the run's improvement).")
         evidence = {"window_epochs": w, "recent_improvement": recent, "total_improvement": total,
-                    "slope_t": t, "min_t": self.min_t, "noise_sigma": c.sigma}
+                    "slope_t": t, "min_t": self.settings.min_t, "noise_sigma": c.sigma}
         severity = "info"
         if fit is None:
             per_epoch = recent / w
@@ -102,7 +106,7 @@ class Undertrained(Check):
                         f"more to gain, 90% of it within ~{more:.0f} more {unit}s.")
                 evidence.update({"estimated_level": c.sign * a, "estimated_remaining_gain": remaining,
                                  "epochs_for_90_percent": more})
-                if remaining >= self.warn_gain_share * total:
+                if remaining >= self.settings.warn_gain_share * total:
                     severity = "warning"
         resume = (f" (Keras: fit(..., initial_epoch={fx(c.x[-1] + 1)}) continues the epoch numbering)"
                   if ctx.run.format.startswith("keras") and ctx.x_axis == "epoch" else "")

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import inspect
-from typing import Iterable
+from collections.abc import Iterable
 
-from ..checks.base import Check
+from ..checks.base import Check, setting_docs
 
 
 def check_table(checks: Iterable[type[Check]]) -> str:
@@ -20,9 +20,10 @@ def check_doc(check: type[Check]) -> str:
     lines.append(inspect.cleandoc(check.__doc__ or ""))
     lines.append("")
     lines.append(f"Needs at least {check.min_points} epochs.")
-    if check.thresholds:
-        lines.append("Thresholds (default: meaning):")
-        for key, (default, meaning) in check.thresholds.items():
+    docs = setting_docs(check.Settings)
+    if docs:
+        lines.append(f"Settings (default: meaning); set with --set {check.name}.NAME=VALUE or in config:")
+        for key, _typ, default, meaning in docs:
             lines.append(f"  {key} = {default:g}: {meaning}")
     return "\n".join(lines)
 
