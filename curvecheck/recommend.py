@@ -7,9 +7,6 @@ built the way ModelCheckpoint builds it.
 
 from __future__ import annotations
 
-import math
-import operator
-import re
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -22,11 +19,9 @@ from .findings import json_safe
 from .model import Run, Series
 from .numbers import fmt, fx
 from .signal import noise_level, tensorboard_smooth
-from .stopping import StopResult, replay
+from .stopping import RULES, CombinedScore, StopResult, StopRule, ThresholdRule, feed, make_rule, normalised_scores
 
-STRATEGIES = ("auto", "keras", "lightning", "gl", "pq", "up", "threshold")
-_OPS = {"<": operator.lt, "<=": operator.le, ">": operator.gt, ">=": operator.ge}
-_COND_RE = re.compile(r"^\s*([^<>=\s]+)\s*(<=|>=|<|>)\s*([-+0-9.eE]+|nan|inf)\s*$")
+STRATEGIES = RULES
 LIVE_SECONDS = 15 * 60  # a log written to within this time counts as a run in progress
 
 
@@ -110,26 +105,30 @@ def _goodness(s: Series, direction: str, smooth: float | None) -> np.ndarray:
 
 def combined_score(monitors: list[tuple[Series, str]], weights: list[float] | None,
                    smooth: float | None) -> np.ndarray:
-    """Monitors on one scale: 1 at each one's best, 0 at its 10th percentile (its bad early epochs), weighted.
+    """Monitors on one scale, as normalised at the end of the log (the hindsight view).
 
-    A loss falls and IoU rises, and their units differ, so raw values are never added: each is first
-    turned into "how close to its own best" in its own direction.
+    Each is turned into "how close to its own best" in its own direction (1 at its best, 0 at the
+    median of its first few values), then weighted; see :mod:`curvecheck.stopping.combined`. The
+    stop rule sees the same score normalised causally (with the epochs so far only).
     """
+    weights = _check_weights(monitors, weights)
+    return normalised_scores(_goodness_matrix(monitors, smooth), weights)
+
+
+def _check_weights(monitors: list[tuple[Series, str]], weights: list[float] | None) -> list[float]:
     weights = weights or [1.0] * len(monitors)
     if len(weights) != len(monitors):
         raise UsageError("give one --weight per --monitor")
     x = monitors[0][0].x
-    total = np.zeros(x.shape[0])
-    for (s, direction), w in zip(monitors, weights):
+    for s, _direction in monitors:
         if s.x.shape != x.shape or not np.array_equal(s.x, x):
             raise UsageError(f"monitors must be logged at the same epochs ({s.name} is not)")
-        g = _goodness(s, direction, smooth)
-        finite = np.isfinite(g)
-        best = g[finite].max()
-        low = np.percentile(g[finite], 10)
-        scale = best - low if best > low else 1.0
-        total += w * np.where(finite, (g - best) / scale + 1.0, -np.inf)
-    return total / sum(weights)
+    return weights
+
+
+def _goodness_matrix(monitors: list[tuple[Series, str]], smooth: float | None) -> np.ndarray:
+    cols = [_goodness(s, d, smooth) for s, d in monitors]
+    return np.where(np.isfinite(np.column_stack(cols)), np.column_stack(cols), np.nan)
 
 
 # --- suggestions for the next run --------------------------------------------------------------
@@ -167,16 +166,6 @@ def suggest_settings(s: Series, direction: str) -> dict[str, Any]:
 
 # --- the recommendation ------------------------------------------------------------------------
 
-def parse_conditions(conditions: list[str]) -> list[tuple[str, str, float]]:
-    out = []
-    for c in conditions:
-        m = _COND_RE.match(c)
-        if not m:
-            raise UsageError(f"--when expects NAME<VALUE or NAME>VALUE (also <=, >=), got '{c}'")
-        out.append((m.group(1), m.group(2), float(m.group(3))))
-    return out
-
-
 def checkpoint_path(template: str, epoch: float, epoch_base: int, values: dict[str, float]) -> str:
     """Format a ModelCheckpoint filepath the way Keras does: ``{epoch}`` is the 1-based epoch."""
     keras_epoch = int(epoch) + 1 if epoch_base == 0 else int(epoch)
@@ -196,6 +185,46 @@ def is_live(run: Run) -> bool:
     return time.time() - newest < LIVE_SECONDS
 
 
+def planned_epochs_of(run: Run) -> int | None:
+    """The planned number of epochs when the log records it (HF ``num_train_epochs``, Ultralytics ``epochs``)."""
+    planned = getattr(run, "meta", None) or {}
+    value = planned.get("planned_epochs") if isinstance(planned, dict) else None
+    try:
+        return int(value) if value is not None and run.x_axis == "epoch" else None
+    except (TypeError, ValueError):
+        return None
+
+
+def make_stop_rule(run: Run, mons: list[tuple[Series, str]], strategy: str = "auto", *,
+                   weights: list[float] | None = None, **params) -> StopRule:
+    """A fresh rule for these monitors: the rule itself for one monitor, the causal combined score
+    over several. ``auto`` gets the log's planned epochs unless ``planned_epochs`` is given."""
+    if strategy == "auto" and params.get("planned_epochs") is None:
+        params["planned_epochs"] = planned_epochs_of(run)
+    if len(mons) == 1:
+        return make_rule(strategy, mode=mons[0][1], **params)
+    make_rule(strategy, mode="max", **params)  # a bad setting fails here, once
+    return CombinedScore(lambda mode: make_rule(strategy, mode=mode, **params), [d for _, d in mons],
+                         _check_weights(mons, weights))
+
+
+def run_stop_rule(run: Run, mons: list[tuple[Series, str]], strategy: str = "auto", *,
+                  weights: list[float] | None = None, smooth: float | None = None, **params) -> StopRule:
+    """Feed a fresh rule the log epoch by epoch (exactly as a callback would have) and return it."""
+    rule = make_stop_rule(run, mons, strategy, weights=weights, **params)
+    primary = mons[0][0]
+    x = primary.x
+    train = run.partner(primary.name)
+    train_values = (np.interp(x, train.x, train.values) if train is not None and len(train) and
+                    train.finite.any() else None)
+    if len(mons) == 1:
+        values = tensorboard_smooth(primary.values, smooth) if smooth else primary.values
+    else:  # rows of monitor values; the combined rule normalises them causally
+        values = np.column_stack([tensorboard_smooth(s.values, smooth) if smooth else s.values for s, _ in mons])
+    feed(rule, values, train_values, x.astype(int) if strategy == "keras" else None)
+    return rule
+
+
 def recommend_stop(run: Run, monitors: list[str] | None = None, *, weights: list[float] | None = None,
                    mode: str = "auto", strategy: str = "auto", smooth: float | None = None,
                    conditions: list[str] | None = None, checkpoint_template: str | None = None,
@@ -209,26 +238,19 @@ def recommend_stop(run: Run, monitors: list[str] | None = None, *, weights: list
     if strategy not in STRATEGIES:
         raise UsageError(f"unknown strategy '{strategy}' (choose from {', '.join(STRATEGIES)})")
     if strategy == "threshold":
-        return _threshold(run, parse_conditions(conditions or []), int(params.get("patience", 1)),
-                          checkpoint_template)
+        unknown = sorted(set(params) - {"patience"})
+        if unknown:
+            raise UsageError(f"strategy 'threshold' has no setting {', '.join(unknown)} (its settings: when, patience)")
+        return _threshold(run, conditions or [], params.get("patience"), checkpoint_template)
     mons = resolve_monitors(run, monitors, mode)
     names = [s.name for s, _ in mons]
     x = mons[0][0].x
     score = combined_score(mons, weights, smooth)
     if not np.isfinite(score).any():
         raise UsageError(f"{run.source}: the monitored series never has a finite value")
-    hindsight = int(np.argmax(score))
+    hindsight = int(np.argmax(np.where(np.isfinite(score), score, -np.inf)))
     primary, direction = mons[0]
-    train = run.partner(primary.name)
-    train_values = (np.interp(x, train.x, train.values) if train is not None and len(train) and
-                    train.finite.any() else None)
-    if len(mons) == 1:
-        values_for_rule = tensorboard_smooth(primary.values, smooth) if smooth else primary.values
-        rule_mode = direction
-    else:  # several monitors: the rule watches the combined score (higher is better)
-        values_for_rule, rule_mode = np.where(np.isfinite(score), score, np.nan), "max"
-    result = replay(values_for_rule, mode=rule_mode, train_values=train_values, rule=strategy,
-                    epochs=x.astype(int) if strategy == "keras" else None, **params)
+    result = run_stop_rule(run, mons, strategy, weights=weights, smooth=smooth, **params).result()
     kept = hindsight if strategy == "auto" else result.kept_index
     if kept is None:
         kept = hindsight
@@ -324,12 +346,11 @@ def _fill_stop(rec: Recommendation, run: Run, mons, result: StopResult, x, kept:
                          f"CSVLogger writes {fx(x[kept])}.")
 
 
-def _threshold(run: Run, conds: list[tuple[str, str, float]], patience: int,
+def _threshold(run: Run, conditions: list[str], patience: int | None,
                template: str | None) -> Recommendation:
-    if not conds:
-        raise UsageError("--strategy threshold needs at least one --when condition")
+    rule = ThresholdRule(conditions, **({} if patience is None else {"patience": patience}))
     series = []
-    for name, _op, _v in conds:
+    for name, _op, _v in rule.conditions:
         if name not in run.series:
             raise UsageError(f"{run.source}: no series '{name}' for --when")
         series.append(run.series[name])
@@ -337,31 +358,23 @@ def _threshold(run: Run, conds: list[tuple[str, str, float]], patience: int,
     for s in series[1:]:
         if not np.array_equal(s.x, x):
             raise UsageError("--when series must be logged at the same epochs")
-    held = np.ones(x.shape[0], dtype=bool)
-    for s, (_n, op, v) in zip(series, conds):
-        held &= np.array([_OPS[op](a, v) if math.isfinite(a) else False for a in s.values])
-    run_len, stop = 0, None
-    for i, h in enumerate(held):
-        run_len = run_len + 1 if h else 0
-        if run_len >= patience:
-            stop = i
+    rows = [{s.name: float(v) for s, v in zip(series, vals)} for vals in zip(*(s.values for s in series))]
+    for row in rows:
+        if rule.update(row):
             break
-    text = " and ".join(f"{n}{op}{v:g}" for n, op, v in conds)
+    stop, patience = rule.stop_index, rule.patience
+    text = " and ".join(rule.params["when"])
     names = [s.name for s in series]
     if stop is None:
-        best_run = int(held.sum())
         reason = (f"{text} never held for {patience} consecutive {run.x_axis}(s) "
-                  f"(held on {best_run} {run.x_axis}(s) in all).")
-        rec = Recommendation(epoch=None, monitor=names, value={}, strategy="threshold", reason=reason,
-                             epoch_base=run.epoch_base, params={"when": [f"{n}{o}{v:g}" for n, o, v in conds],
-                                                                 "patience": patience})
-        return rec
+                  f"(held on {rule.held_total} {run.x_axis}(s) in all).")
+        return Recommendation(epoch=None, monitor=names, value={}, strategy="threshold", reason=reason,
+                              epoch_base=run.epoch_base, params=rule.params)
     rec = Recommendation(epoch=float(x[stop]), monitor=names, value={s.name: float(s.values[stop]) for s in series},
                          strategy="threshold", stop_epoch=float(x[stop]), saved_epochs=x.shape[0] - 1 - stop,
                          reason=(f"{text} held for {patience} consecutive {run.x_axis}(s) at {run.x_axis} "
                                  f"{fx(x[stop])}: stop there, saving {x.shape[0] - 1 - stop} {run.x_axis}s."),
-                         epoch_base=run.epoch_base,
-                         params={"when": [f"{n}{o}{v:g}" for n, o, v in conds], "patience": patience})
+                         epoch_base=run.epoch_base, params=rule.params)
     if template:
         rec.checkpoint = checkpoint_path(template, x[stop], run.epoch_base,
                                          {s.name: float(s.values[stop]) for s in series})
