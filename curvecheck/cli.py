@@ -184,13 +184,16 @@ def recommend_stop_cmd(
                                       help="auto (curvecheck's rule), keras / lightning (exact replays of their "
                                            "EarlyStopping), gl / pq / up (Prechelt), threshold (--when)."),
     patience: Optional[int] = typer.Option(None, "--patience", help="Patience for keras/lightning (and threshold)."),
-    min_delta: float = typer.Option(0.0, "--min-delta", help="min_delta for keras/lightning."),
+    min_delta: Optional[float] = typer.Option(None, "--min-delta", help="min_delta for keras/lightning."),
     baseline: Optional[float] = typer.Option(None, "--baseline", help="Keras baseline."),
-    start_from_epoch: int = typer.Option(0, "--start-from-epoch", help="Keras start_from_epoch."),
+    start_from_epoch: Optional[int] = typer.Option(None, "--start-from-epoch", help="Keras start_from_epoch."),
     stopping_threshold: Optional[float] = typer.Option(None, "--stopping-threshold", help="Lightning threshold."),
     divergence_threshold: Optional[float] = typer.Option(None, "--divergence-threshold", help="Lightning threshold."),
     alpha: Optional[float] = typer.Option(None, "--alpha", help="Prechelt GL/PQ alpha."),
     strips: Optional[int] = typer.Option(None, "--strips", help="Prechelt UP: successive strips (s)."),
+    planned_epochs: Optional[int] = typer.Option(None, "--planned-epochs", min=1,
+                                                 help="auto: the planned number of epochs (default: read from the "
+                                                      "log when it records it)."),
     when: Optional[List[str]] = typer.Option(None, "--when", help="Threshold condition, e.g. 'val_loss<0.1'. Repeatable."),
     smooth: Optional[float] = typer.Option(None, "--smooth", min=0.0, max=0.99,
                                            help="Pick the best epoch on TensorBoard-smoothed curves (weight, e.g. 0.6)."),
@@ -218,20 +221,11 @@ def recommend_stop_cmd(
     from .readers import load
     from .recommend import recommend_stop
 
-    params: dict = {}
-    if strategy in (Strategy.keras, Strategy.lightning):
-        params.update(patience=patience if patience is not None else (0 if strategy == Strategy.keras else 3),
-                      min_delta=min_delta)
-        if strategy == Strategy.keras:
-            params.update(baseline=baseline, start_from_epoch=start_from_epoch)
-        else:
-            params.update(stopping_threshold=stopping_threshold, divergence_threshold=divergence_threshold)
-    elif strategy in (Strategy.gl, Strategy.pq) and alpha is not None:
-        params["alpha"] = alpha
-    elif strategy == Strategy.up and strips is not None:
-        params["s"] = strips
-    elif strategy == Strategy.threshold:
-        params["patience"] = patience or 1
+    # only the options given: each rule's defaults live with the rule (curvecheck.stopping)
+    given = {"patience": patience, "min_delta": min_delta, "baseline": baseline, "start_from_epoch": start_from_epoch,
+             "stopping_threshold": stopping_threshold, "divergence_threshold": divergence_threshold,
+             "alpha": alpha, "s": strips, "planned_epochs": planned_epochs}
+    params = {k: v for k, v in given.items() if v is not None}
     try:
         run = load(log, log_format.value if log_format else None, segment=segment)
         rec = recommend_stop(run, monitor, weights=weight, mode=mode.value, strategy=strategy.value, smooth=smooth,

@@ -7,10 +7,10 @@ At evaluation t (counting from 0), with values oriented so that lower is better:
   (the median of |N(0, 2 sigma^2)| is 0.954 sigma); when that median is 0 (an exactly constant
   stretch, e.g. a quantised accuracy) their mean is used instead, so a flat stretch is not read as
   "noise-free and finished";
-- a window that grows with the run, ``W_t = max(min_window, ceil(window_frac * t))``, and the
-  window's gain ``D_t = b_(t - W_t) - b_t``.
+- a window that grows with the run, ``W_t = max(min_window, ceil(window_frac * t))`` (0.35 and 8),
+  and the window's gain ``D_t = b_(t - W_t) - b_t``.
 
-Stop when ``t >= min_window`` and ``D_t + z * sqrt(2) * s_t < eps * P_t``: over the last ~30 % of
+Stop when ``t >= min_window`` and ``D_t + z * sqrt(2) * s_t < eps * P_t``: over the last ~35 % of
 the run the best improved by less than 3 % of all progress so far, even after adding one noise band.
 Noisy or barely-learning runs keep going; clean saturating or overfitting runs stop early.
 
@@ -46,7 +46,7 @@ class AutoRule(StopRule):
         mode: 'min' or 'max'.
         eps: the share of the progress so far the window's gain must reach to keep going (0.03).
         z: noise bands added to the gain before comparing (1.0).
-        window_frac: the window is this share of the evaluations so far (0.3) ...
+        window_frac: the window is this share of the evaluations so far (0.35) ...
         min_window: ... and at least this many evaluations (8); no stop before it.
         noise_window: step-to-step changes the noise is estimated from (20).
         planned_epochs: planned number of evaluations (epochs), when known; None otherwise.
@@ -59,12 +59,12 @@ class AutoRule(StopRule):
     >>> rule = AutoRule()
     >>> values = [1 / (1 + i) for i in range(10)] + [0.09] * 30
     >>> next(i for i, v in enumerate(values) if rule.update(v))
-    16
+    17
     """
 
     name = "auto"
 
-    def __init__(self, mode: str = "min", eps: float = 0.03, z: float = 1.0, window_frac: float = 0.3,
+    def __init__(self, mode: str = "min", eps: float = 0.03, z: float = 1.0, window_frac: float = 0.35,
                  min_window: int = 8, noise_window: int = 20, planned_epochs: int | None = None,
                  eps_planned: float = 0.04, planned_power: float = 0.5, safety_min: int = 50,
                  safety_frac: float = 0.5, nan_patience: int = 1) -> None:
