@@ -251,6 +251,65 @@ def recommend_stop_cmd(
 
 
 @app.command()
+def watch(
+    log: Path = typer.Argument(..., help="A log file, or a directory (TensorBoard run, Lightning or HF output).",
+                               show_default=False),
+    monitor: Optional[List[str]] = typer.Option(None, "--monitor", "-m", help="Series to monitor (default: val_loss)."),
+    mode: Mode = typer.Option(Mode.auto, "--mode", help="min or max; auto takes it from the name."),
+    strategy: Strategy = typer.Option(Strategy.auto, "--strategy", help="The stop rule (as in recommend-stop)."),
+    patience: Optional[int] = typer.Option(None, "--patience", help="Patience for keras/lightning/threshold."),
+    planned_epochs: Optional[int] = typer.Option(None, "--planned-epochs", min=1,
+                                                 help="auto: the planned number of epochs (default: from the log)."),
+    when: Optional[List[str]] = typer.Option(None, "--when", help="Threshold condition, e.g. 'val_loss<0.1'."),
+    interval: float = typer.Option(2.0, "--interval", min=0.05, help="Seconds between two looks at the log's size."),
+    once: bool = typer.Option(False, "--once", help="Evaluate once, print plain lines, exit (for scripts)."),
+) -> None:
+    """Follow a growing log: curves, current findings and the stop rule's state, redrawn as the log grows;
+    prints STOP NOW once when the rule fires. The log is only read, never locked or written.
+
+    Exit codes: 0 no stop signal (with --once) or watching ended by Ctrl-C before one; 1 the rule says
+    STOP NOW; 2 usage or input error (with --once, also a log with nothing to evaluate yet).
+    """
+    from .watch import EXIT_ERROR, EXIT_STOP, snapshot
+
+    given = {"patience": patience, "planned_epochs": planned_epochs}
+    options = dict(monitors=monitor, strategy=strategy.value, mode=mode.value, conditions=when,
+                   **{k: v for k, v in given.items() if v is not None})
+    try:
+        if once:
+            from .render.watch import plain_lines
+
+            snap = snapshot(log, **options)
+            typer.echo("\n".join(plain_lines(snap)))
+            raise typer.Exit(EXIT_ERROR if snap.waiting else EXIT_STOP if snap.stopped else EXIT_OK)
+        _watch_live(log, interval, options)
+    except (InputError, UsageError, ValueError) as exc:
+        raise _fail(str(exc)) from None
+
+
+def _watch_live(log: Path, interval: float, options: dict) -> None:
+    from rich.console import Console
+    from rich.live import Live
+
+    from .render.watch import live_view, status_line
+    from .watch import EXIT_STOP, follow
+
+    console = Console(highlight=False)
+    snap = None
+    try:
+        with Live(console=console, auto_refresh=False, transient=False) as live:
+            for snap in follow(log, interval, **options):
+                live.update(live_view(snap), refresh=True)
+                if snap.stopped:
+                    break
+    except KeyboardInterrupt:
+        raise typer.Exit(EXIT_OK) from None
+    if snap is not None and snap.stopped:
+        console.print(status_line(snap), style="bold red")
+        raise typer.Exit(EXIT_STOP)
+
+
+@app.command()
 def compare(
     logs: List[Path] = typer.Argument(..., help="The runs of a sweep (files or TensorBoard directories).",
                                       show_default=False),

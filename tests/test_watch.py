@@ -1,0 +1,120 @@
+"""`curvecheck watch` on a log that a real writer process is still appending to.
+
+The writer writes rows with the csv module exactly as Keras' CSVLogger does (excel dialect, one
+flush per epoch); it also splits one row in two writes, as a writer caught mid-row would.
+"""
+
+import hashlib
+import os
+import subprocess
+import sys
+import time
+
+import pytest
+from typer.testing import CliRunner
+
+import curvecheck
+from curvecheck.cli import app
+from curvecheck.stopping import replay
+
+from .conftest import SAMPLES
+
+SOURCE = SAMPLES / "overfitting_mlp.csv"
+WRITER = r"""
+import csv, sys, time
+src, dst, pause = sys.argv[1], sys.argv[2], float(sys.argv[3])
+with open(src, newline="") as fh:
+    rows = list(csv.reader(fh))
+with open(dst, "w", newline="") as out:
+    writer = csv.writer(out)  # excel dialect, "\r\n" line ends: what keras.callbacks.CSVLogger writes
+    writer.writerow(rows[0]); out.flush()
+    for i, row in enumerate(rows[1:]):
+        if i == 5:  # a row caught half-written
+            line = ",".join(row) + "\r\n"
+            out.write(line[:7]); out.flush(); time.sleep(pause * 3)
+            out.write(line[7:]); out.flush()
+        else:
+            writer.writerow(row); out.flush()
+        time.sleep(pause)
+"""
+
+
+def once(path):
+    res = CliRunner().invoke(app, ["watch", str(path), "--once"])
+    return res.exit_code, res.output
+
+
+def _start_writer(tmp_path, pause):
+    log = tmp_path / "training.csv"
+    proc = subprocess.Popen([sys.executable, "-c", WRITER, str(SOURCE), str(log), str(pause)])
+    while not log.exists() or log.stat().st_size == 0:
+        time.sleep(0.01)
+    return proc, log
+
+
+def test_once_follows_a_log_as_a_real_writer_appends_to_it(tmp_path):
+    full = curvecheck.load(SOURCE)["val_loss"]
+    expected = replay(full.values, rule="auto")
+    assert expected.stopped
+    proc, log = _start_writer(tmp_path, 0.03)
+    seen = []
+    try:
+        while True:
+            done = proc.poll() is not None
+            code, out = once(log)
+            seen.append((code, out))
+            if done:
+                break
+    finally:
+        proc.wait(timeout=30)
+    statuses = [(code, out.strip().splitlines()[-1]) for code, out in seen]
+    assert all(code in (0, 1, 2) for code, _ in statuses)
+    # never a verdict from a half-written row (auto stops at once on NaN): every answer is the
+    # replay's answer for the epochs written so far
+    for code, out in seen:
+        if code == 2:
+            assert "WAITING" in out
+            continue
+        points = int(out.split("seen: ")[1].split(" ")[0])
+        fired = expected.stop_index < points
+        assert code == (1 if fired else 0), out
+        if fired:
+            assert f"fired at epoch {expected.stop_index}" in out and f"keep epoch {expected.kept_index}" in out
+    assert any(code == 0 for code, _ in seen) and seen[-1][0] == 1
+    # the log was only read: its bytes are exactly what the writer wrote
+    assert hashlib.sha256(log.read_bytes()).hexdigest() == hashlib.sha256(SOURCE.read_bytes()).hexdigest()
+
+
+def test_once_depends_on_the_bytes_not_the_modification_time(tmp_path):
+    log = tmp_path / "copy.csv"
+    log.write_bytes(SOURCE.read_bytes())
+    first = once(log)
+    os.utime(log, (time.time() - 2 * 365 * 86400,) * 2)
+    assert once(log) == first and first[0] == 1
+
+
+def test_once_on_a_log_with_nothing_yet_and_on_a_missing_log(tmp_path):
+    log = tmp_path / "new.csv"
+    log.write_text("epoch,loss,val_loss\r\n")
+    code, out = once(log)
+    assert code == 2 and "WAITING" in out
+    code, out = once(tmp_path / "missing.csv")
+    assert code == 2
+
+
+def test_live_view_prints_stop_now_once_and_exits_1(tmp_path):
+    proc, log = _start_writer(tmp_path, 0.02)
+    try:
+        res = subprocess.run([sys.executable, "-m", "curvecheck", "watch", str(log), "--interval", "0.05"],
+                             capture_output=True, text=True, timeout=60,
+                             env={"PATH": "/usr/bin:/bin", "COLUMNS": "120", "NO_COLOR": "1"})
+    finally:
+        proc.wait(timeout=30)
+    assert res.returncode == 1, res.stderr
+    assert res.stdout.count("STOP NOW") == 1
+
+
+@pytest.mark.parametrize("log", [SAMPLES / "tensorboard_keras", SAMPLES / "lr_sweep"], ids=["tensorboard", "dir"])
+def test_once_on_directories(log):
+    code, out = once(log)
+    assert code in (0, 1) and ("STOP NOW" in out or "CONTINUE" in out)
