@@ -171,7 +171,10 @@ def frontier_plot(df: pd.DataFrame, path: Path, title: str) -> None:
     import matplotlib.pyplot as plt
 
     sets = [s for s in dict.fromkeys(df["set"])]
-    fig, axes = plt.subplots(1, len(sets), figsize=(4.2 * len(sets), 4.2), squeeze=False)
+    ncols = 3
+    nrows = -(-(len(sets) + 1) // ncols)  # one more cell for the legend
+    fig, grid = plt.subplots(nrows, ncols, figsize=(4.4 * ncols, 3.9 * nrows), squeeze=False)
+    axes = [list(grid.flat)]
     families = [("keras patience", "o-", "tab:blue"), ("Prechelt GL", "s-", "tab:orange"),
                 ("Prechelt PQ", "^-", "tab:green"), ("Prechelt UP", "v-", "tab:purple")]
     for ax, s in zip(axes[0], sets):
@@ -189,8 +192,12 @@ def frontier_plot(df: pd.DataFrame, path: Path, title: str) -> None:
         ax.axhline(0.016, color="red", lw=0.5, ls=":")
         ax.axvline(0.70, color="red", lw=0.5, ls=":")
         ax.grid(alpha=0.3)
-    axes[0][0].set_ylabel("regret (share of improvement lost)")
-    axes[0][-1].legend(fontsize=7, loc="upper right")
+    for ax in axes[0][::ncols]:
+        ax.set_ylabel("regret (share of improvement lost)")
+    handles, labels = axes[0][0].get_legend_handles_labels()
+    for ax in axes[0][len(sets):]:
+        ax.axis("off")
+    axes[0][len(sets)].legend(handles, labels, fontsize=9, loc="center")
     fig.suptitle(title, fontsize=11)
     fig.tight_layout()
     fig.savefig(path, dpi=110)

@@ -164,6 +164,12 @@ def suggest_settings(s: Series, direction: str) -> dict[str, Any]:
 
 
 
+def callback_line(run: Run, monitor: str) -> str:
+    """The callback that stops the next run with curvecheck's own rule (Keras, or Lightning for its logs)."""
+    framework = "lightning" if "lightning" in run.format else "keras"
+    return f"curvecheck.callbacks.{framework}.CurvecheckStopping(monitor='{monitor}')"
+
+
 # --- the recommendation ------------------------------------------------------------------------
 
 def checkpoint_path(template: str, epoch: float, epoch_base: int, values: dict[str, float]) -> str:
@@ -261,6 +267,8 @@ def recommend_stop(run: Run, monitors: list[str] | None = None, *, weights: list
     if not monitors:
         rec.notes.extend(_metric_hints(run, primary, x, kept))
     rec.suggested = suggest_settings(primary, direction)
+    if rec.suggested:
+        rec.suggested["curvecheck_callback"] = callback_line(run, primary.name)
     if checkpoint_template:
         rec.checkpoint = checkpoint_path(checkpoint_template, x[kept], run.epoch_base,
                                          {s.name: float(s.values[kept]) for s in run.signals()
@@ -348,7 +356,7 @@ def _fill_stop(rec: Recommendation, run: Run, mons, result: StopResult, x, kept:
 
 def _threshold(run: Run, conditions: list[str], patience: int | None,
                template: str | None) -> Recommendation:
-    rule = ThresholdRule(conditions, **({} if patience is None else {"patience": patience}))
+    rule = ThresholdRule(conditions) if patience is None else ThresholdRule(conditions, patience=patience)
     series = []
     for name, _op, _v in rule.conditions:
         if name not in run.series:

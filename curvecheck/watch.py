@@ -95,7 +95,7 @@ def snapshot(log: str | Path, monitors: list[str] | None = None, *, strategy: st
     """Read the log once and evaluate the stop rule and the diagnostics on it."""
     from .api import analyze_run
     from .recommend import resolve_monitors, run_stop_rule
-    from .stopping import ThresholdRule
+    from .stopping import StopRule, ThresholdRule
 
     path = Path(log)
     snap = WatchSnapshot(source=str(path), strategy=strategy)
@@ -112,8 +112,9 @@ def snapshot(log: str | Path, monitors: list[str] | None = None, *, strategy: st
     except OSError as exc:
         raise InputError(path, f"cannot read: {exc.strerror or exc}") from None
     if strategy == "threshold":
-        rule = ThresholdRule(conditions or [], **settings)
-        names = [name for name, _op, _v in rule.conditions]
+        threshold = ThresholdRule(conditions or [], **settings)
+        rule: StopRule = threshold
+        names = [name for name, _op, _v in threshold.conditions]
         missing = [n for n in names if n not in run.series]
         if missing:
             raise UsageError(f"{path}: no series {', '.join(missing)} for --when")

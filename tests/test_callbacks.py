@@ -13,6 +13,8 @@ import pytest
 import curvecheck
 from curvecheck.stopping import replay
 
+from .conftest import SAMPLES
+
 RULES = [("auto", {}), ("keras", {"patience": 3}), ("up", {"s": 1, "strip": 3})]
 
 
@@ -110,3 +112,9 @@ def test_lightning_callback_stops_where_the_replay_of_its_csv_log_stops(tmp_path
     assert stopper.stopped_epoch is not None
     assert res.stop_index == stopper.stopped_epoch == len(val_loss.values) - 1
     assert res.kept_index == stopper.rule.kept_index
+
+
+def test_recommend_stop_offers_the_callback_for_the_next_run():
+    rec = curvecheck.recommend_stop(curvecheck.load(SAMPLES / "overfitting_mlp.csv"), live=False)
+    line = rec.suggested["curvecheck_callback"]
+    assert line == "curvecheck.callbacks.keras.CurvecheckStopping(monitor='val_loss')"

@@ -2,14 +2,13 @@
 Prechelt's criteria follow their definitions, and the auto rule behaves as documented."""
 
 import json
-from functools import lru_cache
+from dataclasses import replace
+from functools import cache
 
 import numpy as np
 import pytest
 
 import curvecheck
-from dataclasses import replace
-
 from curvecheck.errors import UsageError
 from curvecheck.recommend import resolve_monitors, run_stop_rule
 from curvecheck.stopping import make_rule, replay, rule_settings
@@ -20,7 +19,7 @@ RECORDED = json.loads((WRITTEN / "early_stopping_cases.json").read_text())
 ROOT = WRITTEN.parents[2]
 
 
-@lru_cache(maxsize=None)
+@cache
 def series_of(log: str, monitor: str):
     s = curvecheck.load(ROOT / log)[monitor]
     return tuple(s.values.tolist()), tuple(s.x.astype(int).tolist())

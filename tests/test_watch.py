@@ -106,7 +106,7 @@ def test_live_view_prints_stop_now_once_and_exits_1(tmp_path):
     proc, log = _start_writer(tmp_path, 0.02)
     try:
         res = subprocess.run([sys.executable, "-m", "curvecheck", "watch", str(log), "--interval", "0.05"],
-                             capture_output=True, text=True, timeout=60,
+                             capture_output=True, text=True, timeout=60, check=False,
                              env={"PATH": "/usr/bin:/bin", "COLUMNS": "120", "NO_COLOR": "1"})
     finally:
         proc.wait(timeout=30)

@@ -42,8 +42,7 @@ class Recorder:
 
     def record(self, epoch: int, logs: dict[str, Any]) -> bool:
         """Store one epoch's logs; True when the rule says stop now. A missing monitor is skipped."""
-        values = {k: _as_float(v) for k, v in logs.items()}
-        values = {k: v for k, v in values.items() if v is not None}
+        values = {k: f for k, f in ((k, _as_float(v)) for k, v in logs.items()) if f is not None}
         self.epochs.append(float(epoch))
         for name in set(self.history) | set(values):
             column = self.history.setdefault(name, [math.nan] * (len(self.epochs) - 1))

@@ -44,6 +44,9 @@ def recommendation_lines(rec: Recommendation, x_axis: str = "epoch") -> list[tup
     if rec.suggested:
         lines.append((f"next run: {rec.suggested['keras']}", "green"))
         lines.append((f"     or: {rec.suggested['keras_reduce_lr']}", "green"))
+        if "curvecheck_callback" in rec.suggested:
+            lines.append((f"     or: {rec.suggested['curvecheck_callback']}  (curvecheck's auto rule during "
+                          "training; pip install curvecheck[keras] or [lightning])", "green"))
         lines.append((f"  ({rec.suggested['reason']})", "dim"))
     return lines
 

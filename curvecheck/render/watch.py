@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
-from ..numbers import fx
+from typing import Any
+
+from ..numbers import fx as _fx
 from ..watch import WatchSnapshot
 from .terminal import fmt_value, sparkline
+
+
+def fx(v: float | None) -> str:
+    return "?" if v is None else _fx(v)
 
 
 def status_line(snap: WatchSnapshot, word: bool = True) -> str:
@@ -44,7 +50,7 @@ def live_view(snap: WatchSnapshot):
     for name, values in snap.curves.items():
         table.add_row(name, sparkline(values, 40), fmt_value(values[-1] if values else None),
                       fmt_value(snap.bests.get(name)))
-    parts = [table] if snap.curves else []
+    parts: list[Any] = [table] if snap.curves else []
     for f in snap.findings:
         parts.append(Text(f"{f.severity:<7} {f.code} {f.name}: {f.message}",
                           style={"error": "red", "warning": "yellow"}.get(f.severity, "")))

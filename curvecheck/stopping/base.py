@@ -32,7 +32,7 @@ def check_mode(mode: str) -> str:
     return mode
 
 
-def f32(value: float) -> np.float32:
+def f32(value: float | np.floating) -> np.float32:
     """Keras and Lightning compare float32 tensors: so do their replays, so ties match."""
     return np.float32(value)
 

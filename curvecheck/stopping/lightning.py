@@ -38,7 +38,7 @@ class LightningEarlyStopping(StopRule):
         self.best = f32(np.inf if mode == "min" else -np.inf)
         self.wait = 0
 
-    def _better(self, a: float, b: float) -> bool:
+    def _better(self, a: float | np.floating, b: float | np.floating) -> bool:
         return bool(f32(a) < f32(b)) if self.mode == "min" else bool(f32(a) > f32(b))
 
     def _step(self, index: int, value: float, train_value: float | None, epoch: int) -> bool:
