@@ -28,14 +28,22 @@ with open(src, newline="") as fh:
 with open(dst, "w", newline="") as out:
     writer = csv.writer(out)  # excel dialect, "\r\n" line ends: what keras.callbacks.CSVLogger writes
     writer.writerow(rows[0]); out.flush()
-    for i, row in enumerate(rows[1:]):
-        if i == 5:  # a row caught half-written
-            line = ",".join(row) + "\r\n"
-            out.write(line[:7]); out.flush(); time.sleep(pause * 3)
-            out.write(line[7:]); out.flush()
-        else:
+    if pause < 0:  # lock-step: one command per line on stdin, "ok" on stdout when done
+        body = iter(rows[1:])
+        for command in sys.stdin:
+            if command.strip() == "row":
+                writer.writerow(next(body))
+            elif command.strip() == "half":  # a row caught half-written
+                line = ",".join(next(body)) + "\r\n"
+                out.write(line[:7])
+            elif command.strip() == "rest":
+                out.write(line[7:])
+            out.flush()
+            print("ok", flush=True)
+    else:
+        for row in rows[1:]:
             writer.writerow(row); out.flush()
-        time.sleep(pause)
+            time.sleep(pause)
 """
 
 
@@ -46,43 +54,53 @@ def once(path):
 
 def _start_writer(tmp_path, pause):
     log = tmp_path / "training.csv"
-    proc = subprocess.Popen([sys.executable, "-c", WRITER, str(SOURCE), str(log), str(pause)])
+    proc = subprocess.Popen([sys.executable, "-c", WRITER, str(SOURCE), str(log), str(pause)],
+                            stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
     while not log.exists() or log.stat().st_size == 0:
         time.sleep(0.01)
     return proc, log
 
 
 def test_once_follows_a_log_as_a_real_writer_appends_to_it(tmp_path):
-    full = curvecheck.load(SOURCE)["val_loss"]
-    expected = replay(full.values, rule="auto")
-    assert expected.stopped
-    proc, log = _start_writer(tmp_path, 0.03)
-    seen = []
+    expected = replay(curvecheck.load(SOURCE)["val_loss"].values, rule="auto")
+    assert expected.stopped and expected.stop_index == 15
+    proc, log = _start_writer(tmp_path, -1)
+
+    def send(command):
+        proc.stdin.write(command + "\n")
+        proc.stdin.flush()
+        assert proc.stdout.readline().strip() == "ok"
+
+    seen = [once(log)]  # header only
     try:
-        while True:
-            done = proc.poll() is not None
-            code, out = once(log)
-            seen.append((code, out))
-            if done:
-                break
+        for i in range(20):
+            if i == 5:  # mid-row: watch must answer as for the complete rows only
+                send("half")
+                seen.append(once(log))
+                send("rest")
+            else:
+                send("row")
+            seen.append(once(log))
     finally:
+        proc.stdin.close()
         proc.wait(timeout=30)
-    statuses = [(code, out.strip().splitlines()[-1]) for code, out in seen]
-    assert all(code in (0, 1, 2) for code, _ in statuses)
-    # never a verdict from a half-written row (auto stops at once on NaN): every answer is the
-    # replay's answer for the epochs written so far
-    for code, out in seen:
-        if code == 2:
+    assert seen[0][0] == 2 and "WAITING" in seen[0][1]
+    points_seen = []
+    for code, out in seen[1:]:
+        if code == 2:  # one complete row: nothing to evaluate yet
             assert "WAITING" in out
             continue
         points = int(out.split("seen: ")[1].split(" ")[0])
+        points_seen.append(points)
+        # the replay's answer for the epochs written so far; a half-written row never reads as NaN
         fired = expected.stop_index < points
         assert code == (1 if fired else 0), out
         if fired:
             assert f"fired at epoch {expected.stop_index}" in out and f"keep epoch {expected.kept_index}" in out
-    assert any(code == 0 for code, _ in seen) and seen[-1][0] == 1
+    assert points_seen.count(5) == 2  # before and while row 6 was half-written
+    assert points_seen[-1] == 20 and seen[-1][0] == 1
     # the log was only read: its bytes are exactly what the writer wrote
-    assert hashlib.sha256(log.read_bytes()).hexdigest() == hashlib.sha256(SOURCE.read_bytes()).hexdigest()
+    assert log.read_bytes() == b"".join(SOURCE.read_bytes().splitlines(keepends=True)[:21])
 
 
 def test_once_depends_on_the_bytes_not_the_modification_time(tmp_path):
