@@ -133,9 +133,7 @@ class AutoRule(StopRule):
             return True
         return False
 
-    def state(self) -> str:
-        if self.stopped:
-            return super().state()
+    def progress(self) -> str:
         last = self.last
         if not last["window"]:
             return f"warming up ({self.count}/{self.min_window + 1} evaluations)"

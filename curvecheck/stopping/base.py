@@ -95,6 +95,10 @@ class StopRule:
         """One line on where the rule stands (for ``curvecheck watch``)."""
         if self.stopped:
             return f"stopped after evaluation {self.stop_index}: {self.reason}"
+        return self.progress()
+
+    def progress(self) -> str:
+        """How far the rule is from firing (each rule says it in its own terms)."""
         return f"{self.count} evaluations seen, best at {self.best_index}"
 
     def result(self) -> StopResult:

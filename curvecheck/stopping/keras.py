@@ -76,7 +76,5 @@ class KerasEarlyStopping(StopRule):
             return self.weights_index
         return self.last_index
 
-    def state(self) -> str:
-        if self.stopped:
-            return super().state()
+    def progress(self) -> str:
         return f"wait {self.wait}/{self.patience}, best {self.best} at evaluation {self.best_index}"

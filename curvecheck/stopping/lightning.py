@@ -61,7 +61,5 @@ class LightningEarlyStopping(StopRule):
             return True
         return False
 
-    def state(self) -> str:
-        if self.stopped:
-            return super().state()
+    def progress(self) -> str:
         return f"wait {self.wait}/{self.patience}, best {float(self.best):.6g} at evaluation {self.best_index}"

@@ -80,7 +80,5 @@ class ThresholdRule(StopRule):
             return True
         return False
 
-    def state(self) -> str:
-        if self.stopped:
-            return super().state()
+    def progress(self) -> str:
         return f"{' and '.join(self.params['when'])} held {self.held}/{self.patience}"
