@@ -100,7 +100,7 @@ def test_lightning_callback_stops_where_the_replay_of_its_csv_log_stops(tmp_path
     L.seed_everything(2, verbose=False)
     train = torch.utils.data.DataLoader(torch.utils.data.TensorDataset(x[:192], y[:192]), batch_size=64)
     val = torch.utils.data.DataLoader(torch.utils.data.TensorDataset(x[192:], y[192:]), batch_size=64)
-    stopper = CurvecheckStopping(monitor="val_loss", rule=rule, report=False, verbose=False, **settings)
+    stopper = CurvecheckStopping(monitor="val_loss", rule=rule, report=rule == "auto", verbose=False, **settings)
     logger = L.loggers.CSVLogger(str(tmp_path), name="run", version=0)
     trainer = L.Trainer(max_epochs=60, callbacks=[stopper], logger=logger, enable_progress_bar=False,
                         enable_model_summary=False, enable_checkpointing=False, accelerator="cpu",
@@ -112,6 +112,26 @@ def test_lightning_callback_stops_where_the_replay_of_its_csv_log_stops(tmp_path
     assert stopper.stopped_epoch is not None
     assert res.stop_index == stopper.stopped_epoch == len(val_loss.values) - 1
     assert res.kept_index == stopper.rule.kept_index
+    assert (stopper.report is not None) == (rule == "auto")
+
+
+def test_keras_callback_with_a_threshold_on_two_logged_series(tmp_path):
+    keras = _keras()
+    from curvecheck.callbacks.keras import CurvecheckStopping
+
+    x, y = _data()
+    keras.utils.set_random_seed(0)
+    model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(8, activation="relu"),
+                              keras.layers.Dense(1, activation="sigmoid")])
+    model.compile(optimizer=keras.optimizers.Adam(0.05), loss="binary_crossentropy", metrics=["accuracy"])
+    stopper = CurvecheckStopping(rule="threshold", when=["val_loss<0.4", "val_accuracy>0.8"], patience=2,
+                                 report=False, verbose=0)
+    log = tmp_path / "log.csv"
+    model.fit(x[:192], y[:192], validation_data=(x[192:], y[192:]), epochs=60, batch_size=64, verbose=0,
+              callbacks=[stopper, keras.callbacks.CSVLogger(str(log))])
+    rec = curvecheck.recommend_stop(curvecheck.load(log), strategy="threshold",
+                                    conditions=["val_loss<0.4", "val_accuracy>0.8"], patience=2, live=False)
+    assert stopper.stopped_epoch is not None and rec.stop_epoch == stopper.stopped_epoch
 
 
 def test_recommend_stop_offers_the_callback_for_the_next_run():

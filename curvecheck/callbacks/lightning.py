@@ -41,7 +41,7 @@ class CurvecheckStopping(Callback):
         super().__init__()
         self.monitor, self.rule_spec, self.mode, self.settings = monitor, rule, mode, settings
         self.print_report, self.verbose = report, verbose
-        self.recorder = Recorder(monitor, rule, mode, **settings)
+        self.recorder = Recorder(monitor, rule, mode, log_format="lightning_callback", **settings)
         self.stopped_epoch: int | None = None
         self.report = None
 
@@ -51,7 +51,8 @@ class CurvecheckStopping(Callback):
 
     def on_fit_start(self, trainer, pl_module) -> None:
         if not isinstance(self.rule_spec, StopRule):
-            self.recorder = Recorder(self.monitor, self.rule_spec, self.mode, **self.settings)
+            self.recorder = Recorder(self.monitor, self.rule_spec, self.mode, log_format="lightning_callback",
+                                     **self.settings)
         self.stopped_epoch, self.report = None, None
 
     def on_validation_end(self, trainer, pl_module) -> None:

@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 
 from ..metrics import understand
-from ..stopping import StopRule, make_rule
+from ..stopping import StopRule, ThresholdRule, make_rule
 
 
 def monitor_mode(monitor: str, mode: str = "auto") -> str:
@@ -31,10 +31,15 @@ def train_partner(monitor: str) -> str | None:
 
 
 class Recorder:
-    """Keeps the logged values epoch by epoch and feeds the monitored one to a stop rule."""
+    """Keeps the logged values epoch by epoch and feeds the monitored one to a stop rule.
 
-    def __init__(self, monitor: str, rule: str | StopRule = "auto", mode: str = "auto", **settings: Any) -> None:
-        self.monitor = monitor
+    ``log_format`` names where the history came from in the report (``keras_callback``,
+    ``lightning_callback``), as a reader names its format.
+    """
+
+    def __init__(self, monitor: str, rule: str | StopRule = "auto", mode: str = "auto", *,
+                 log_format: str = "keras_callback", **settings: Any) -> None:
+        self.monitor, self.log_format = monitor, log_format
         self.mode = monitor_mode(monitor, mode)
         self.rule = rule if isinstance(rule, StopRule) else make_rule(rule, mode=self.mode, **settings)
         self.epochs: list[float] = []
@@ -47,6 +52,10 @@ class Recorder:
         for name in set(self.history) | set(values):
             column = self.history.setdefault(name, [math.nan] * (len(self.epochs) - 1))
             column.append(values.get(name, math.nan))
+        if isinstance(self.rule, ThresholdRule):  # its conditions name their own series
+            if not all(name in values for name, _op, _bound in self.rule.conditions):
+                return False
+            return self.rule.update(values, epoch=epoch)
         if self.monitor not in values:
             return False
         partner = train_partner(self.monitor)
@@ -60,7 +69,7 @@ class Recorder:
         """The history as a curvecheck Run (the same model every reader produces)."""
         from ..readers.common import run_from_table
 
-        return run_from_table(Path(source), "keras_json", np.array(self.epochs),
+        return run_from_table(Path(source), self.log_format, np.array(self.epochs),
                               {k: np.array(v) for k, v in self.history.items()})
 
     def report(self, console=None, source: str = "training history") -> Any:
