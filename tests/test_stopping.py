@@ -162,7 +162,13 @@ def test_feeding_a_growing_log_gives_the_replays_stop_and_kept_epoch(log):
         monitor_sets.append(resolve_monitors(run, vals[:2]))
     for mons in monitor_sets:
         n = len(mons[0][0].x)
-        for strategy, settings in STRATEGY_SETTINGS:
+        strategies = list(STRATEGY_SETTINGS)
+        if len(mons) == 1:  # threshold: the monitor better than its median, held for 2 evaluations
+            s, direction = mons[0]
+            bound = float(np.nanmedian(s.values[s.finite]))
+            strategies.append(("threshold", {"when": [f"{s.name}{'<' if direction == 'min' else '>'}{bound!r}"],
+                                             "patience": 2}))
+        for strategy, settings in strategies:
             full = run_stop_rule(run, mons, strategy, **settings)
             for k in range(2, n + 1):
                 part_run = _prefix(run, k)
@@ -202,3 +208,12 @@ def test_the_rules_docstring_examples_run():
 
     for module in (stopping, auto, keras, threshold):
         assert doctest.testmod(module).failed == 0, module.__name__
+
+
+def test_auto_reads_the_planned_epochs_from_the_log_when_it_records_them():
+    run = curvecheck.load(SAMPLES / "lr_sweep/lr_0.0001.csv")
+    assert curvecheck.recommend_stop(run, live=False).params["planned_epochs"] is None
+    run.meta = {"planned_epochs": 30}  # what a reader sets from e.g. HF num_train_epochs
+    rec = curvecheck.recommend_stop(run, live=False)
+    assert rec.params["planned_epochs"] == 30
+    assert curvecheck.recommend_stop(run, live=False, planned_epochs=100).params["planned_epochs"] == 100
