@@ -217,3 +217,17 @@ def test_auto_reads_the_planned_epochs_from_the_log_when_it_records_them():
     rec = curvecheck.recommend_stop(run, live=False)
     assert rec.params["planned_epochs"] == 30
     assert curvecheck.recommend_stop(run, live=False, planned_epochs=100).params["planned_epochs"] == 100
+
+
+def test_cli_passes_only_the_options_given_and_refuses_ones_the_rule_lacks():
+    from typer.testing import CliRunner
+
+    from curvecheck.cli import app
+
+    log = str(SAMPLES / "overfitting_mlp.csv")
+    bad = CliRunner().invoke(app, ["recommend-stop", log, "--strategy", "gl", "--patience", "3"])
+    assert bad.exit_code == 2 and "no setting patience" in bad.output
+    keras_default = CliRunner().invoke(app, ["recommend-stop", log, "--strategy", "keras", "--json"])
+    assert json.loads(keras_default.output)["params"]["patience"] == 0  # Keras' own default
+    planned = CliRunner().invoke(app, ["recommend-stop", log, "--planned-epochs", "60", "--json"])
+    assert json.loads(planned.output)["params"]["planned_epochs"] == 60
