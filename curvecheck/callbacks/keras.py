@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
-import keras  # type: ignore[import-untyped]
+import keras
 
 from ..stopping import StopRule
 from .recorder import Recorder
