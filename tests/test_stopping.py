@@ -231,3 +231,16 @@ def test_cli_passes_only_the_options_given_and_refuses_ones_the_rule_lacks():
     assert json.loads(keras_default.output)["params"]["patience"] == 0  # Keras' own default
     planned = CliRunner().invoke(app, ["recommend-stop", log, "--planned-epochs", "60", "--json"])
     assert json.loads(planned.output)["params"]["planned_epochs"] == 60
+
+
+def test_auto_noise_of_a_mostly_constant_stretch_is_not_zero():
+    """A quantised metric repeats exact values: the median change is 0, so the mean stands in."""
+    rule = make_rule("auto", mode="max")
+    for v in [0.5, 0.6, 0.7, 0.7, 0.7, 0.7, 0.72, 0.72, 0.72, 0.72, 0.7]:
+        rule.update(v)
+    changes = [0.1, 0.1, 0, 0, 0, 0.02, 0, 0, 0, 0.02]  # median 0
+    assert rule.noise() == pytest.approx(np.mean(changes) / 0.954)
+    flat = make_rule("auto")
+    for v in [1.0] + [0.5] * 30:
+        flat.update(v)
+    assert flat.noise() == 0 and flat.stopped  # truly constant: nothing left to wait for
