@@ -4,7 +4,6 @@ The writer writes rows with the csv module exactly as Keras' CSVLogger does (exc
 flush per epoch); it also splits one row in two writes, as a writer caught mid-row would.
 """
 
-import hashlib
 import os
 import subprocess
 import sys
@@ -136,3 +135,36 @@ def test_live_view_prints_stop_now_once_and_exits_1(tmp_path):
 def test_once_on_directories(log):
     code, out = once(log)
     assert code in (0, 1) and ("STOP NOW" in out or "CONTINUE" in out)
+
+
+def _wait_for_steps(tb_dir, steps, timeout=20.0):
+    """tensorboardX writes from a background thread: wait until the events are on disk."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            if len(curvecheck.load(tb_dir)["val_loss"].values) >= steps:
+                return
+        except (curvecheck.InputError, KeyError):
+            pass
+        time.sleep(0.02)
+    raise AssertionError(f"tensorboardX did not write {steps} steps in {timeout} s")
+
+
+def test_once_follows_a_tensorboard_run_as_tensorboardx_writes_it(tmp_path):
+    SummaryWriter = pytest.importorskip("tensorboardX").SummaryWriter
+    run = curvecheck.load(SOURCE)
+    expected = replay(run["val_loss"].values, rule="auto")
+    writer = SummaryWriter(str(tmp_path / "tb"), flush_secs=0.01)  # its writer thread flushes on a timer
+    answers = []
+    try:
+        for step in range(expected.stop_index + 2):
+            writer.add_scalar("loss", float(run["loss"].values[step]), step)
+            writer.add_scalar("val_loss", float(run["val_loss"].values[step]), step)
+            writer.flush()
+            if step >= 1:
+                _wait_for_steps(tmp_path / "tb", step + 1)
+                answers.append(once(tmp_path / "tb")[0])
+    finally:
+        writer.close()
+    # CONTINUE until the replay's stop, STOP NOW from there
+    assert answers == [0] * (expected.stop_index - 1) + [1, 1]
