@@ -47,7 +47,8 @@ def analyze_run(run: Run, select: list[str] | None = None, ignore: list[str] | N
     report = summarise_run(run)
     chosen = select_checks(select, ignore)
     # every check runs once: the LR verdict needs all findings, the report shows the chosen ones
-    findings, _notes = run_checks(run, settings=settings, severities=severities)
+    findings, notes = run_checks(run, settings=settings, severities=severities)
+    report.notes.extend(n for n in notes if n.kind != "too_short")  # too_short is told for the chosen checks
     codes = {c.code for c in chosen}
     report.findings = [f for f in findings if f.code in codes]
     note = too_short_note(run, chosen)

@@ -71,3 +71,66 @@ def noise_level(values: np.ndarray) -> float:
     if mad > 0:
         return float(1.4826 * mad / np.sqrt(2))
     return float(1.2533 * deviations.mean() / np.sqrt(2))
+
+
+# --- local level and local noise (a curve starts noisy and ends calm: one number for the whole run
+# --- makes early bumps look huge and late jitter look like oscillation) -------------------------
+
+def neighbour_median(values: np.ndarray, half: int = 3) -> np.ndarray:
+    """For each point, the median of the ``half`` points on each side of it, the point itself excluded:
+    the local level a single point is compared with (the window shrinks at the ends)."""
+    values = np.asarray(values, dtype=np.float64)
+    n = values.shape[0]
+    out = np.full(n, np.nan)
+    for i in range(n):
+        around = np.concatenate([values[max(0, i - half):i], values[i + 1:i + 1 + half]])
+        around = around[np.isfinite(around)]
+        if around.size:
+            out[i] = float(np.median(around))
+    return out
+
+
+def zigzag(values: np.ndarray) -> np.ndarray:
+    """How far each inner point sits from the straight line through its two neighbours.
+
+    A curve alternating level +-a gives 2a (its peak-to-trough swing); a straight trend, however
+    steep, gives 0. The first and last points get NaN.
+    """
+    values = np.asarray(values, dtype=np.float64)
+    out = np.full(values.shape[0], np.nan)
+    if values.shape[0] >= 3:
+        out[1:-1] = np.abs(values[1:-1] - 0.5 * (values[:-2] + values[2:]))
+    return out
+
+
+def local_noise(values: np.ndarray, window: int = 9) -> np.ndarray:
+    """Robust noise level around each point: :func:`noise_level` of the centred ``window`` points
+    (NaN where fewer than 3 finite points)."""
+    values = np.asarray(values, dtype=np.float64)
+    n = values.shape[0]
+    half = window // 2
+    return np.array([noise_level(values[max(0, i - half):i + half + 1]) for i in range(n)])
+
+
+def bin_medians(x: np.ndarray, values: np.ndarray, edges: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Per-step (minibatch) values summarised per interval: the median of the finite values in each
+    ``(edges[k-1], edges[k]]`` (the first interval is everything up to ``edges[0]``), placed at
+    ``edges[k]``; values after the last edge form one more interval, placed at the last x.
+
+    Minibatch noise is not a property of the model; the median over an evaluation interval is
+    what an epoch-level curve would show.
+    """
+    x = np.asarray(x, dtype=np.float64)
+    values = np.asarray(values, dtype=np.float64)
+    bounds = np.concatenate([[-np.inf], np.asarray(edges, dtype=np.float64)])
+    xs, vs = [], []
+    for lo, hi in zip(bounds[:-1], bounds[1:]):
+        inside = (x > lo) & (x <= hi) & np.isfinite(values)
+        if inside.any():
+            xs.append(float(hi))
+            vs.append(float(np.median(values[inside])))
+    tail = (x > bounds[-1]) & np.isfinite(values)
+    if tail.any():
+        xs.append(float(x[tail][-1]))
+        vs.append(float(np.median(values[tail])))
+    return np.array(xs), np.array(vs)

@@ -105,8 +105,17 @@ def run_checks(run: Run, checks: list[type[Check]] | None = None,
         if cls.applicable(run):
             findings.extend(cls(resolved.get(cls.code), severity_of.get(cls.code)).run(ctx))
     findings.sort(key=lambda f: (SEVERITY_RANK[f.severity], f.code))
-    note = too_short_note(run, chosen)
-    return findings, [note] if note else []
+    notes = [n for n in (too_short_note(run, chosen), no_validation_note(ctx)) if n is not None]
+    return findings, notes
+
+
+def no_validation_note(ctx: RunContext) -> Note | None:
+    """A run logged without validation: a remark for the report, not a finding (nothing is wrong with
+    the log; overfitting and the best epoch simply cannot be judged)."""
+    if ctx.run.num_points >= 2 and ctx.losses("train") and not (ctx.losses("val") or ctx.metrics("val")):
+        return Note("no_validation", "no validation series: overfitting and the best epoch cannot be judged "
+                                     "(pass validation_data= or validation_split= so val_* is logged).")
+    return None
 
 
 def too_short_note(run: Run, checks: list[type[Check]]) -> Note | None:
@@ -117,5 +126,5 @@ def too_short_note(run: Run, checks: list[type[Check]]) -> Note | None:
     return Note("too_short", f"too short to judge ({run.num_points} {run.x_axis}s): {', '.join(too_short)}")
 
 
-__all__ = ["CHECKS", "Check", "CheckSettings", "find_check", "resolve_settings", "resolve_severities", "run_checks",
+__all__ = ["CHECKS", "Check", "CheckSettings", "find_check", "no_validation_note", "resolve_settings", "resolve_severities", "run_checks",
            "select_checks", "too_short_note"]

@@ -18,7 +18,7 @@ from ..errors import UsageError
 from ..findings import Evidence, Finding
 from ..model import Run, Series
 from ..numbers import fmt, fx  # noqa: F401  (re-exported for the checks)
-from ..signal import noise_level, rolling_median
+from ..signal import bin_medians, noise_level, rolling_median
 
 METRIC_KINDS = ("iou", "dice", "f1", "accuracy", "map", "auc", "precision", "recall")
 BOUNDED_KINDS = METRIC_KINDS  # all of these live in [0, 1]
@@ -84,6 +84,7 @@ class Curve:
     x: np.ndarray
     values: np.ndarray  # raw finite values
     sign: float  # +1 when higher is better, -1 when lower is better
+    per_step: bool = False  # values are per-interval medians of a per-step (minibatch) series
 
     @cached_property
     def goodness(self) -> np.ndarray:
@@ -146,6 +147,9 @@ class Curve:
         return out
 
 
+PER_STEP_RATIO = 3  # a series logged this many times as often as the sparsest one is per-step
+
+
 class RunContext:
     """A run plus cached curves and the roles of its series (primary losses, val metrics, LR)."""
 
@@ -154,14 +158,36 @@ class RunContext:
         self._curves: dict[str, Curve | None] = {}
 
     def curve(self, series: Series | None) -> Curve | None:
+        """The series' finite points as a :class:`Curve`; a per-step series (see :meth:`per_step`) is
+        summarised as the median of each evaluation interval, so minibatch noise is not judged as
+        spikes, plateaus or oscillation of the model."""
         if series is None:
             return None
         if series.name not in self._curves:
             finite = series.finite
             sign = {"max": 1.0, "min": -1.0}.get(series.direction, -1.0 if series.kind == "loss" else 1.0)
-            self._curves[series.name] = (Curve(series, series.x[finite], series.values[finite], sign)
-                                         if finite.sum() >= 1 else None)
+            x, v = series.x[finite], series.values[finite]
+            per_step = self.per_step(series)
+            if per_step:
+                x, v = bin_medians(x, v, self._evaluation_grid())
+            self._curves[series.name] = Curve(series, x, v, sign, per_step) if v.shape[0] >= 1 else None
         return self._curves[series.name]
+
+    @cached_property
+    def _sparsest(self) -> Series | None:
+        logged = [s for s in self.signals() if s.finite.sum() >= 3]
+        return min(logged, key=lambda s: int(s.finite.sum())) if logged else None
+
+    def per_step(self, series: Series) -> bool:
+        """True for a per-step (minibatch) series: on a step axis, logged at least ``PER_STEP_RATIO``
+        times as often as the run's sparsest series (validation, or per-epoch averages)."""
+        sparse = self._sparsest
+        return (self.x_axis == "step" and sparse is not None and series is not sparse
+                and int(series.finite.sum()) >= PER_STEP_RATIO * int(sparse.finite.sum()))
+
+    def _evaluation_grid(self) -> np.ndarray:
+        sparse = self._sparsest
+        return np.unique(sparse.x[sparse.finite]) if sparse is not None else np.array([])
 
     @property
     def x_axis(self) -> str:

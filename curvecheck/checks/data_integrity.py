@@ -11,18 +11,17 @@ class DataIntegrity(Check):
 
     What it detects: several runs appended to one log (the epoch counter resets) or a resumed run
     (the step goes backwards); the same step logged twice in one series; a file cut off mid-write;
-    missing epochs in the middle of the log;
-    a run with no validation series at all; a metric that should lie in [0, 1] (accuracy, IoU,
+    missing epochs in the middle of the log; a metric that should lie in [0, 1] (accuracy, IoU,
     Dice, F1, precision, recall, AUC, mAP) with values above 1 or below 0 (values all between 1
     and 100 are read as percentages and only noted).
 
     Why it matters: a log that mixes runs gives a meaningless "best epoch"; a truncated log hides
-    the end of the run; without validation nothing can be said about overfitting; a metric above 1
+    the end of the run; a metric above 1
     is a bug in the metric, so every decision based on it is suspect.
 
     What to do: write each run to its own log (a new CSVLogger filename per run, or
-    ``append=False``), or pick the run with ``--segment``; add ``validation_data`` or
-    ``validation_split``; fix the metric implementation.
+    ``append=False``), or pick the run with ``--segment``; fix the metric implementation. (A log
+    without any validation series is not a data problem: the report carries a ``no_validation`` note.)
 
     Example: ``log holds 4 appended runs; analysing the last (epochs 0-8).``
     """
@@ -47,10 +46,6 @@ class DataIntegrity(Check):
                                         advice="The run was probably killed while writing; the last epoch may be missing."))
         out.extend(self._gaps(ctx))
         out.extend(self._duplicates(ctx))
-        if run.num_points >= 2 and ctx.losses("train") and not (ctx.losses("val") or ctx.metrics("val")):
-            out.append(self.finding(series=[], epochs={}, severity="info",
-                                    message="no validation series: overfitting and the best epoch cannot be judged.",
-                                    advice="Pass validation_data= (or validation_split=) to fit so val_* is logged."))
         out.extend(self._out_of_range(ctx))
         return out
 
