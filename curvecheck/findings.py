@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field, is_dataclass
+from dataclasses import asdict, dataclass, field, fields, is_dataclass
 from typing import Any
 
 import numpy as np
@@ -42,6 +42,18 @@ class Evidence:
 
     def to_dict(self) -> dict[str, Any]:
         return evidence_dict(self)
+
+    # read access by key, as for the plain dicts of checks not yet converted (``f.evidence["onset_epoch"]``)
+    def __getitem__(self, key: str) -> Any:
+        if key not in self:
+            raise KeyError(key)
+        return getattr(self, key)
+
+    def __contains__(self, key: object) -> bool:
+        return isinstance(key, str) and key in {f.name for f in fields(self)}
+
+    def get(self, key: str, default: Any = None) -> Any:
+        return getattr(self, key) if key in self else default
 
 
 def evidence_dict(evidence: Evidence | dict[str, Any]) -> dict[str, Any]:

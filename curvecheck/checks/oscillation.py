@@ -1,11 +1,14 @@
 from __future__ import annotations
 
-from dataclasses import dataclass
+import math
+from dataclasses import dataclass, field
 
 import numpy as np
 
+from .. import findings
 from ..findings import Finding
-from .base import Check, CheckSettings, Curve, RunContext, fmt, setting
+from ..signal import rolling_median, zigzag
+from .base import Check, CheckSettings, Curve, RunContext, fmt, fx, setting
 
 
 def quantum(values: np.ndarray) -> float | None:
@@ -22,25 +25,31 @@ def quantum(values: np.ndarray) -> float | None:
 
 
 class Oscillation(Check):
-    """The validation curve fluctuates more than its trend explains, or far more than training.
+    """The validation curve swings up and down by a large share of its level, over a sizeable stretch.
 
-    What it detects: a validation loss or metric whose epoch-to-epoch noise (robust sigma) is more
-    than ``nsr`` of the range its trend covers, while it changes direction on more than
-    ``min_flips`` of the epochs; or whose noise is more than ``train_ratio`` times the noise of the
-    matching training curve (while its noise is at least ``min_nsr_for_ratio`` of that range). For accuracy-like metrics it also reports the step the values move in
-    (accuracy on N samples moves in steps of 1/N), which reveals the validation set size.
+    What it detects: a validation loss or metric that, over a stretch of at least ``min_stretch``
+    evaluations and ``stretch_share`` of the run, swings by more than ``min_swing`` of its local
+    level (the median distance of each point from the line through its two neighbours, against the
+    5-point running median) while changing direction at more than ``min_flips`` of the points. The
+    local level, not the run's range, is the yardstick: late jitter on a converged curve is small
+    against its level even when the trend has flattened. A metric that alternates by one quantum
+    (accuracy on N samples moves in steps of 1/N) is not oscillating: swings within 1.5 quanta are
+    ignored. Validation being noisier than training is not enough by itself (training metrics are
+    epoch averages); the ratio is reported, and above ``train_ratio`` the advice blames the
+    validation set. For accuracy-like metrics it also
+    reports the step the values move in, which reveals the validation set size.
 
-    Why it matters: on a fluctuating curve the "best epoch" is mostly luck, early stopping fires at
-    random, and comparisons between runs are meaningless. Validation much noisier than training
-    points at the validation set: too small or unrepresentative. Both noisy points at the
+    Why it matters: on a swinging curve the "best epoch" is mostly luck, early stopping fires at
+    random, and comparisons between runs are meaningless. Validation that swings while training is
+    smooth points at the validation set: too small or unrepresentative. Both noisy points at the
     optimisation: learning rate too high or batches too small.
 
     What to do: use a larger (or stratified) validation set; judge on the smoothed curve
-    (``curvecheck plot --smooth 0.6``) and give EarlyStopping a ``min_delta`` above the noise;
-    if training is noisy too, lower the learning rate or raise the batch size.
+    (``curvecheck plot --smooth 0.6``); if training is noisy too, lower the learning rate or raise
+    the batch size.
 
-    Example: ``val_loss fluctuates: noise sigma 0.0075 is 35% of the range its trend covers, with
-    direction changes at 52% of epochs; 6.1x noisier than loss.``
+    Example: ``val_accuracy swings by 45% of its level over epochs 0-9 (direction changes at 78%
+    of them).``
     """
 
     code = "CC203"
@@ -51,40 +60,106 @@ class Oscillation(Check):
 
     @dataclass(frozen=True)
     class Settings(CheckSettings):
-        nsr: float = setting(0.2, "noise sigma as a share of the trend's range")
-        min_flips: float = setting(0.4, "share of epochs where the curve changes direction")
-        train_ratio: float = setting(5.0, "val noise / train noise (same quantity) that counts as far noisier")
-        min_nsr_for_ratio: float = setting(0.05, "minimum noise share of the range for the train/val ratio to count")
+        min_swing: float = setting(0.2, "median swing as a share of the local level over the stretch")
+        min_flips: float = setting(0.4, "share of points in the stretch where the curve changes direction")
+        min_stretch: int = setting(6, "minimum stretch length in evaluations")
+        stretch_share: float = setting(0.2, "minimum stretch length as a share of the run")
+        train_ratio: float = setting(
+            3.0, "val noise / train noise above which the advice blames the validation set (reported only)")
+
+    @dataclass
+    class Swing(findings.Evidence):
+        """One oscillating series: how much, where, and how it compares with training."""
+
+        swing_share_of_level: float  # median zigzag / local level over the stretch
+        stretch_start: float
+        stretch_end: float
+        level: float  # median local level over the stretch
+        direction_changes: float  # share of points in the stretch
+        noise_sigma: float
+        noise_share_of_range: float  # noise sigma / range of the trend (kept from 0.1)
+        val_over_train_noise: float | None
+
+    @dataclass
+    class Evidence(findings.Evidence):
+        series: dict[str, Oscillation.Swing]
+        validation_step: float | None  # the quantum 1/N of an accuracy-like validation metric
+        threshold: float  # min_swing
+        thresholds: dict[str, float] = field(default_factory=dict)  # every setting involved (kept from 0.1)
 
     def run(self, ctx: RunContext) -> list[Finding]:
-        hits = []
+        hits: dict[str, Oscillation.Swing] = {}
         for s in ctx.losses("val") + ctx.metrics("val"):
             c = ctx.curve(s)
-            if c is None or c.n < self.min_points or not np.isfinite(c.sigma) or c.sigma == 0:
+            if c is None or c.n < self.min_points:
                 continue
-            hit = self._judge(ctx, c)
-            if hit:
-                hits.append(hit)
+            swing = self._judge(ctx, c)
+            if swing is not None:
+                hits[c.name] = swing
         if not hits:
             return []
-        return [self._finding(ctx, hits)]
+        step = self._validation_step(ctx)
+        ev = self.Evidence(series=hits, validation_step=step[1] if step else None, threshold=self.settings.min_swing,
+                           thresholds={"min_swing": self.settings.min_swing, "min_flips": self.settings.min_flips,
+                                       "train_ratio": self.settings.train_ratio})
+        first = next(iter(hits.values()))
+        return [self.finding(series=list(hits), epochs={"start": first.stretch_start, "end": first.stretch_end},
+                             message=self.message(ctx.x_axis, ev, step[0] if step else None), evidence=ev,
+                             advice=self.advice(ev))]
 
-    def _judge(self, ctx: RunContext, c: Curve) -> dict | None:
-        span = float(np.nanmax(c.trend) - np.nanmin(c.trend))
-        nsr = c.sigma / span if span > 0 else np.inf
+    def _swing_shares(self, c: Curve) -> np.ndarray:
+        """Per point: zigzag / local level (0 where the swing is within 1.5 quanta or the level ~0)."""
+        v = c.values
+        zz = zigzag(v)
+        q = quantum(v)
+        if q:
+            zz = np.where(zz <= 1.5 * q, 0.0, zz)
+        level = np.abs(rolling_median(v, 5))
+        usable = level > 1e-3 * float(np.max(np.abs(v)))  # a level of ~0 gives no meaningful share
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return np.where(usable, zz / np.where(usable, level, 1.0), 0.0)
+
+    def _judge(self, ctx: RunContext, c: Curve) -> Oscillation.Swing | None:
+        st = self.settings
+        share = self._swing_shares(c)
         d = np.diff(c.values)
-        d = d[np.abs(d) > 1e-12]
-        flips = float(np.mean(np.sign(d[1:]) != np.sign(d[:-1]))) if d.size > 2 else 0.0
+        flips = np.zeros(c.n)
+        flips[1:-1] = np.sign(d[1:]) * np.sign(d[:-1]) < 0
+        w = max(st.min_stretch, math.ceil(st.stretch_share * c.n))
+        best = None
+        for a in range(1, max(2, c.n - w)):
+            seg = share[a:a + w]
+            seg = seg[np.isfinite(seg)]
+            flip_share = float(flips[a:a + w].mean())
+            if seg.size < 3 or flip_share <= st.min_flips:
+                continue
+            m = float(np.median(seg))
+            if m > st.min_swing and (best is None or m > best[0]):
+                best = (m, a, flip_share)
+        if best is None:
+            return None
+        m, a, flip_share = best
+        b = min(a + w, c.n) - 1
+        return self.Swing(swing_share_of_level=m, stretch_start=float(c.x[a]), stretch_end=float(c.x[b]),
+                          level=float(np.median(np.abs(rolling_median(c.values, 5))[a:b + 1])),
+                          direction_changes=flip_share, noise_sigma=c.sigma,
+                          noise_share_of_range=self._noise_share(c), val_over_train_noise=self._vs_train(ctx, c))
+
+    @staticmethod
+    def _noise_share(c: Curve) -> float:
+        span = float(np.nanmax(c.trend) - np.nanmin(c.trend))
+        return c.sigma / span if span > 0 and np.isfinite(c.sigma) else float("nan")
+
+    @staticmethod
+    def _vs_train(ctx: RunContext, c: Curve) -> float | None:
         partner = ctx.run.partner(c.name)
         pc = ctx.curve(partner) if partner is not None else None
-        # a flat training curve (stuck at chance) has ~0 noise: a ratio against it means nothing
-        ratio = (c.sigma / pc.sigma if pc is not None and np.isfinite(pc.sigma)
-                 and pc.sigma > 1e-4 * max(abs(float(np.median(pc.values))), 1e-12) else None)
-        noisy = nsr > self.settings.nsr and flips > self.settings.min_flips
-        vs_train = ratio is not None and ratio > self.settings.train_ratio and nsr > self.settings.min_nsr_for_ratio
-        if not (noisy or vs_train):
+        if pc is None or not np.isfinite(pc.sigma) or not np.isfinite(c.sigma):
             return None
-        return {"curve": c, "nsr": nsr, "flips": flips, "ratio": ratio, "partner": partner.name if partner else None}
+        # a flat training curve (frozen, stuck at chance) has ~0 noise: a ratio against it means nothing
+        if pc.sigma <= 1e-4 * max(abs(float(np.median(pc.values))), 1e-12):
+            return None
+        return c.sigma / pc.sigma
 
     @staticmethod
     def _validation_step(ctx: RunContext) -> tuple[str, float] | None:
@@ -97,38 +172,32 @@ class Oscillation(Check):
                     return m.name, q
         return None
 
-    def _finding(self, ctx: RunContext, hits: list[dict]) -> Finding:
-        h = hits[0]
-        c = h["curve"]
-        msg = (f"{c.name} fluctuates: its noise (sigma {fmt(c.sigma)}) is {h['nsr']:.0%} of the range its trend "
-               f"covers, with direction changes at {h['flips']:.0%} of {ctx.x_axis}s")
-        msg += f"; {h['ratio']:.1f}x noisier than {h['partner']}." if h["ratio"] else "."
-        others = [o["curve"].name for o in hits[1:]]
-        if others:
-            msg += f" Also fluctuating: {', '.join(others[:6])}."
-        advice = []
-        step = self._validation_step(ctx)
-        if step:
-            name, q = step
-            n = 1 / q
-            msg += (f" {name} moves in steps of {fmt(q)} = 1/{n:.0f}: the validation set "
+    @staticmethod
+    def message(unit: str, ev: Oscillation.Evidence, step_name: str | None) -> str:
+        parts = []
+        for name, sw in list(ev.series.items())[:4]:
+            parts.append(f"{name} swings by {sw.swing_share_of_level:.0%} of its level ({fmt(sw.level)}) over "
+                         f"{unit}s {fx(sw.stretch_start)}-{fx(sw.stretch_end)}, changing direction at "
+                         f"{sw.direction_changes:.0%} of them")
+        msg = "; ".join(parts)
+        if len(ev.series) > 4:
+            msg += f"; also {', '.join(list(ev.series)[4:10])}"
+        msg += "."
+        if ev.validation_step and step_name:
+            n = 1 / ev.validation_step
+            msg += (f" {step_name} moves in steps of {fmt(ev.validation_step)} = 1/{n:.0f}: the validation set "
                     f"has about {n:.0f} samples (or a multiple).")
-            advice.append(f"A validation set of ~{n:.0f} samples is too small to rank epochs: use a larger or "
-                          "stratified one.")
-        val_only = any(o["ratio"] and o["ratio"] > self.settings.train_ratio for o in hits)
-        if val_only:
-            advice.append("Validation is far noisier than training: the validation set is small or "
-                          "unrepresentative; judge epochs on the smoothed curve and set EarlyStopping's min_delta "
-                          f"above {fmt(2 * c.sigma)}.")
+        return msg
+
+    def advice(self, ev: Oscillation.Evidence) -> str:
+        out = []
+        if ev.validation_step:
+            out.append(f"A validation set of ~{1 / ev.validation_step:.0f} samples is too small to rank epochs: use a "
+                       "larger or stratified one.")
+        ratios = [sw.val_over_train_noise for sw in ev.series.values() if sw.val_over_train_noise is not None]
+        if ratios and max(ratios) > self.settings.train_ratio:
+            out.append("Training is much smoother than validation: the validation set is small or unrepresentative; "
+                       "judge epochs on the smoothed curve.")
         else:
-            advice.append("Lower the learning rate or raise the batch size; judge epochs on the smoothed curve.")
-        return self.finding(series=[o["curve"].name for o in hits], epochs={"start": c.x[0], "end": c.x[-1]},
-                            message=msg, advice=" ".join(advice),
-                            evidence={"series": {o["curve"].name: {"noise_sigma": o["curve"].sigma,
-                                                                   "noise_share_of_range": o["nsr"],
-                                                                   "direction_changes": o["flips"],
-                                                                   "val_over_train_noise": o["ratio"]}
-                                                for o in hits},
-                                      "validation_step": step[1] if step else None,
-                                      "thresholds": {"nsr": self.settings.nsr, "min_flips": self.settings.min_flips,
-                                                     "train_ratio": self.settings.train_ratio}})
+            out.append("Lower the learning rate or raise the batch size; judge epochs on the smoothed curve.")
+        return " ".join(out)

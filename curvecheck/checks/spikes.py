@@ -1,21 +1,26 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-
 import numpy as np
 
+from .. import findings
 from ..findings import Finding
-from .base import Check, CheckSettings, RunContext, fmt, fx, setting
+from ..signal import neighbour_median
+from .base import Check, CheckSettings, Curve, RunContext, fmt, fx, setting
 
 
 class Spikes(Check):
-    """Single epochs where a loss jumps far above both neighbouring epochs and comes back.
+    """Single epochs where a loss jumps to a multiple of its local level and comes back.
 
-    What it detects: points of a loss series that are worse than BOTH neighbouring epochs by more
-    than ``k_sigma`` times the series' noise level and by more than ``min_share`` of the curve's
-    overall range: a bump that comes back, not a steep early descent. The first ``skip_first``
-    epochs are not judged. Judged against each curve's own noise, so a noisy validation loss does
-    not produce dozens of "spikes".
+    What it detects: a point of a loss series at least ``ratio`` times its local level (the median
+    of the ``half_window`` points on each side of it) that is worse than the point before it and
+    comes back: within the next ``return_within`` points the loss is again closer to the local level
+    than to the peak. Judged against the curve's own level at that point, so a 1.2x bump on a calm
+    converged curve is not a spike, and a 10x spike is found even when a huge first epoch sets the
+    run's range. The first ``skip_first`` epochs are not judged (start-up), nor is the last point
+    (it cannot come back yet). A loss that can be zero or negative (no level to compare with) needs a
+    jump of ``k_sigma`` local noise levels instead. Per-step (minibatch) series are judged on the median
+    of each evaluation interval, so minibatch noise is not a spike.
 
     Why it matters: isolated spikes usually come from a few bad batches (outliers, label noise,
     an exploding gradient) or a learning rate near the edge of stability. A spike in the validation
@@ -24,7 +29,7 @@ class Spikes(Check):
     What to do: clip gradients (``clipnorm=1.0``), lower the learning rate a little or add warm-up,
     look at the batches of that epoch for corrupt data; with Adam, a larger ``epsilon`` can help.
 
-    Example: ``val_loss spikes at epoch 1 (7.42 vs 1.9 around it).``
+    Example: ``val_loss spikes at epoch 1: 7.42, 5.7x its local level 1.3, then back.``
     """
 
     code = "CC103"
@@ -35,9 +40,23 @@ class Spikes(Check):
 
     @dataclass(frozen=True)
     class Settings(CheckSettings):
-        k_sigma: float = setting(6.0, "distance above the better neighbour, in multiples of the noise level")
-        min_share: float = setting(0.1, "distance above the better neighbour, as a share of the curve's range")
+        ratio: float = setting(2.0, "a spike is at least this many times the local level")
+        half_window: int = setting(3, "points on each side whose median is the local level")
+        return_within: int = setting(3, "the curve must come back within this many points")
+        k_sigma: float = setting(
+            20.0, "for losses without a positive level: the jump in multiples of the local noise")
         skip_first: int = setting(1, "epochs at the start that are not judged")
+
+    @dataclass
+    class Evidence(findings.Evidence):
+        spike_epochs: list[float]
+        values: list[float]
+        better_neighbour: list[float]  # the better of the two neighbouring points
+        local_level: list[float]
+        ratio_to_level: list[float]
+        threshold: float  # the ratio to the local level a spike reaches (settings.ratio)
+        noise_sigma: float  # the curve's noise level (whole run)
+        per_step: bool  # judged on per-interval medians of a per-step series
 
     def run(self, ctx: RunContext) -> list[Finding]:
         out = []
@@ -45,34 +64,66 @@ class Spikes(Check):
             if s.kind != "loss":
                 continue
             c = ctx.curve(s)
-            if c is None or c.n < self.min_points or not np.isfinite(c.sigma):
+            if c is None or c.n < self.min_points:
                 continue
-            g = c.goodness
-            # a spike is a bump: worse than BOTH neighbours by more than the threshold, so a steep
-            # but steady descent (early epochs) never counts
-            excess = np.full(c.n, -np.inf)
-            excess[1:-1] = np.minimum(g[:-2], g[2:]) - g[1:-1]
-            span = np.nanmax(c.trend) - np.nanmin(c.trend)
-            need = max(self.settings.k_sigma * c.sigma, self.settings.min_share * span)
-            if need <= 0:
-                continue
-            idx = [i for i in np.nonzero(excess > need)[0] if i >= self.settings.skip_first]
-            if not idx:
-                continue
-            neighbours = [c.sign * max(g[i - 1], g[i + 1]) for i in idx]
-            spikes = [(c.x[i], c.values[i], nb) for i, nb in zip(idx, neighbours)]
-            listed = ", ".join(f"{fx(x)} ({fmt(v)} vs {fmt(nb)} around it)" for x, v, nb in spikes[:5])
-            more = f" and {len(spikes) - 5} more" if len(spikes) > 5 else ""
-            msg = (f"{s.name} spikes at {ctx.x_axis} {listed}{more}: "
-                   f"{len(spikes)} point(s) worse than both neighbours by more than {fmt(need)} "
-                   f"(max of {self.settings.k_sigma:g}x noise {fmt(c.sigma)} and {self.settings.min_share:.0%} of the curve's range).")
-            out.append(self.finding(
-                series=[s.name], epochs={"start": spikes[0][0], "end": spikes[-1][0]} if len(spikes) > 1
-                else {"at": spikes[0][0]}, message=msg,
-                evidence={"spike_epochs": [p[0] for p in spikes], "values": [p[1] for p in spikes],
-                          "better_neighbour": [p[2] for p in spikes], "noise_sigma": c.sigma, "threshold": need},
-                advice=("Clip gradients (clipnorm=1.0) and check the data of those epochs; if spikes repeat, "
-                        "lower the learning rate or add warm-up." if s.split == "train" else
-                        "A spike in the validation loss alone points at a few odd validation samples or a "
-                        "momentary instability; judge the run on the smoothed curve.")))
+            idx = self._spikes(c)
+            if idx:
+                out.append(self._finding(ctx, c, idx))
         return out
+
+    def _spikes(self, c: Curve) -> list[int]:
+        st = self.settings
+        v = c.values  # a loss: higher is worse
+        level = neighbour_median(v, st.half_window)
+        out = []
+        for i in range(max(1, st.skip_first), c.n - 1):
+            if not (v[i] > v[i - 1] and v[i] >= v[i + 1]) or not np.isfinite(level[i]):
+                continue
+            if not self._high(v, level, i):
+                continue
+            after = v[i + 1:i + 1 + st.return_within]
+            if after.size and np.min(after) < level[i] + 0.5 * (v[i] - level[i]):  # it came back
+                out.append(i)
+        return out
+
+    def _high(self, v: np.ndarray, level: np.ndarray, i: int) -> bool:
+        if level[i] > 0:
+            return bool(v[i] >= self.settings.ratio * level[i])
+        # no positive level (a loss that can be <= 0): far beyond the noise of the points around it
+        around = np.concatenate([v[max(0, i - 4):i], v[i + 1:i + 5]])
+        noise = float(np.median(np.abs(np.diff(around)))) if around.size >= 3 else 0.0
+        return noise > 0 and v[i] - level[i] > self.settings.k_sigma * noise
+
+    def _finding(self, ctx: RunContext, c: Curve, idx: list[int]) -> Finding:
+        v = c.values
+        level = neighbour_median(v, self.settings.half_window)
+        ev = self.Evidence(
+            spike_epochs=[float(c.x[i]) for i in idx], values=[float(v[i]) for i in idx],
+            better_neighbour=[float(min(v[i - 1], v[i + 1])) for i in idx],
+            local_level=[float(level[i]) for i in idx],
+            ratio_to_level=[float(v[i] / level[i]) if level[i] > 0 else float("nan") for i in idx],
+            threshold=self.settings.ratio, noise_sigma=c.sigma, per_step=c.per_step)
+        return self.finding(series=[c.name], epochs=({"start": ev.spike_epochs[0], "end": ev.spike_epochs[-1]}
+                                                     if len(idx) > 1 else {"at": ev.spike_epochs[0]}),
+                            message=self.message(ctx.x_axis, c.name, ev), evidence=ev,
+                            advice=self.advice(c.series.split))
+
+    @staticmethod
+    def message(unit: str, name: str, ev: Spikes.Evidence) -> str:
+        def one(k: int) -> str:
+            times = f", {ev.ratio_to_level[k]:.1f}x" if np.isfinite(ev.ratio_to_level[k]) else ""
+            return f"{fx(ev.spike_epochs[k])} ({fmt(ev.values[k])}{times} its local level {fmt(ev.local_level[k])})"
+
+        listed = ", ".join(one(k) for k in range(min(5, len(ev.spike_epochs))))
+        more = f" and {len(ev.spike_epochs) - 5} more" if len(ev.spike_epochs) > 5 else ""
+        basis = " (medians per evaluation interval of a per-step series)" if ev.per_step else ""
+        return (f"{name} spikes at {unit} {listed}{more}{basis}: at least {ev.threshold:g}x the level around it, "
+                f"then back.")
+
+    @staticmethod
+    def advice(split: str) -> str:
+        if split == "val":
+            return ("A spike in the validation loss alone points at a few odd validation samples or a momentary "
+                    "instability; judge the run on the smoothed curve.")
+        return ("Clip gradients (clipnorm=1.0) and check the data of those epochs; if spikes repeat, lower the "
+                "learning rate or add warm-up.")
