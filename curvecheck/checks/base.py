@@ -7,6 +7,7 @@ of sigma, so one noisy epoch neither triggers nor hides a finding.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import MISSING, dataclass, field, fields, replace
 from functools import cached_property
@@ -16,6 +17,7 @@ import numpy as np
 
 from ..errors import UsageError
 from ..findings import Evidence, Finding
+from ..metrics import MetricInfo
 from ..model import Run, Series
 from ..numbers import fmt, fx  # noqa: F401  (re-exported for the checks)
 from ..signal import bin_medians, noise_level, rolling_median
@@ -74,6 +76,17 @@ def lr_drops(ctx: RunContext, start: float = -np.inf, end: float = np.inf) -> di
         "first": float(v[0]), "last": float(v[-1]), "min": float(v.min()),
         "in_window": (float(v[inside][0]), float(v[inside][-1])) if inside.any() else None,
     }
+
+
+def out_of_range(s: Series) -> np.ndarray:
+    """For a metric that must lie in [0, 1], which of its finite values leave it (all False for other
+    series; values all between 1 and 100 are percentages, e.g. accuracy logged as 35..78)."""
+    v = s.values[s.finite]
+    if s.kind not in BOUNDED_KINDS or not v.shape[0]:
+        return np.zeros(v.shape[0], dtype=bool)
+    if v.min() >= 1 and v.max() <= 100 and v.max() > 1.5:
+        return np.zeros(v.shape[0], dtype=bool)
+    return (v > 1 + 1e-6) | (v < -1e-6)
 
 
 @dataclass
@@ -147,6 +160,19 @@ class Curve:
         return out
 
 
+MAIN_METRIC_ORDER = ("iou", "dice", "map", "accuracy", "f1", "auc")
+
+
+def _secondary_rank(name: str) -> int:
+    """Within one kind: mAP50-95 before mAP50, top-1 before top-5 (0 = preferred)."""
+    low = name.lower()
+    if "95" in low:
+        return 0
+    if "top5" in low or "top_5" in low or re.search(r"map_?0?\.?5\b|map50(?!_?95)", low):
+        return 2
+    return 1
+
+
 PER_STEP_RATIO = 3  # a series logged this many times as often as the sparsest one is per-step
 
 
@@ -156,6 +182,7 @@ class RunContext:
     def __init__(self, run: Run):
         self.run = run
         self._curves: dict[str, Curve | None] = {}
+        self._totals: dict[str, Series | None] = {}
 
     def curve(self, series: Series | None) -> Curve | None:
         """The series' finite points as a :class:`Curve`; a per-step series (see :meth:`per_step`) is
@@ -200,12 +227,46 @@ class RunContext:
         return [s for s in self.signals() if s.kind == "loss" and s.split == split]
 
     def primary_loss(self, split: str) -> Series | None:
-        """The overall loss of a split: base name 'loss' when present, else the first loss."""
+        """The overall loss of a split: base name 'loss' when present; else, for a log of component
+        losses on one x axis (Ultralytics/YOLO ``val/box_loss``, ``val/cls_loss``...), their sum (what
+        the model optimises; see :meth:`total_loss`); else the first loss."""
         losses = self.losses(split)
         for s in losses:
             if s.info.base == "loss":
                 return s
-        return losses[0] if losses else None
+        return self.total_loss(split) or (losses[0] if losses else None)
+
+    def total_loss(self, split: str) -> Series | None:
+        """The sum of a split's component losses (``<split> total loss``), when it has several on the
+        same x values and no overall loss; None otherwise."""
+        key = f"{split} total loss"
+        if key not in self._totals:
+            parts = [s for s in self.losses(split) if s.finite.any()]
+            total = None
+            if len(parts) >= 2 and all(np.array_equal(p.x, parts[0].x) for p in parts):
+                values = np.sum([p.values for p in parts], axis=0)
+                total = Series(key, parts[0].x, values, MetricInfo(kind="loss", split=split, direction="min",
+                                                                   base="total_loss"))
+            self._totals[key] = total
+        return self._totals[key]
+
+    def main_metric(self, split: str) -> Series | None:
+        """The metric a user reports for a split: IoU/Jaccard > Dice > mAP (50-95 first) > accuracy (top-1
+        first) > F1 > AUC; None when the split has none of these."""
+        return next(iter(self.quality_metrics(split)), None)
+
+    def quality_metrics(self, split: str) -> list[Series]:
+        """One metric per quality kind a user may report (IoU, Dice, mAP, accuracy, F1, AUC; mAP50-95 over
+        mAP50, top-1 over top-5), in :data:`MAIN_METRIC_ORDER`. Precision and recall alone depend on a
+        threshold and are not among them."""
+        # a metric that leaves [0, 1] is a bug (CC401): nobody should monitor or report it
+        metrics = [s for s in self.metrics(split) if s.finite.any() and not out_of_range(s).any()]
+        out = []
+        for kind in MAIN_METRIC_ORDER:
+            of_kind = [s for s in metrics if s.kind == kind]
+            if of_kind:
+                out.append(min(of_kind, key=lambda s: _secondary_rank(s.name)))
+        return out
 
     def metrics(self, split: str) -> list[Series]:
         return [s for s in self.signals() if s.kind in METRIC_KINDS and s.split == split and s.direction != "none"]

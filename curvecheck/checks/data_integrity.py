@@ -3,7 +3,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..findings import Finding
-from .base import BOUNDED_KINDS, Check, RunContext, fmt, fx
+from .base import Check, RunContext, fmt, fx, out_of_range
 
 
 class DataIntegrity(Check):
@@ -86,13 +86,9 @@ class DataIntegrity(Check):
     def _out_of_range(self, ctx: RunContext) -> list[Finding]:
         out = []
         for s in ctx.signals():
-            if s.kind not in BOUNDED_KINDS or not s.finite.any():
-                continue
-            v = s.values[s.finite]
-            if v.min() >= 1 and v.max() <= 100 and v.max() > 1.5:
-                continue  # percentages, e.g. accuracy logged as 35..78
-            bad = (v > 1 + 1e-6) | (v < -1e-6)
+            bad = out_of_range(s)
             if bad.any():
+                v = s.values[s.finite]
                 xs = s.x[s.finite][bad]
                 out.append(self.finding(
                     series=[s.name], epochs={"start": xs[0], "end": xs[-1]},

@@ -1,24 +1,37 @@
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
 
+from .. import findings
 from ..findings import Finding
-from .base import Check, CheckSettings, RunContext, fmt, fx, setting
+from .base import Check, CheckSettings, Curve, RunContext, fmt, fx, setting
+
+
+def aligned(a: Curve, b: Curve) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
+    """Indices into ``a`` and ``b`` of the x values both have (first occurrence), and those x values."""
+    xs, ia, ib = np.intersect1d(a.x, b.x, return_indices=True)
+    return (ia, ib, xs) if xs.shape[0] >= 3 else None
 
 
 class LossMetricDivergence(Check):
-    """The validation loss and a validation metric disagree on which epoch is best.
+    """The validation loss and a validation quality metric disagree on which epoch is best.
 
-    What it detects: the best epoch of the validation loss and of a validation metric (IoU, Dice,
-    accuracy, F1, mAP...), both on 5-epoch running medians, at least ``min_epochs_apart`` apart, where each one is clearly worse at the
-    other's best: the metric at the loss's best epoch is below its own best by more than
-    ``k_sigma`` times the metric's noise, and the loss at the metric's best is above its own best
-    by more than ``k_sigma`` times the loss's noise; the metric difference must also reach
-    ``min_effect`` (a practical effect size). It also catches the loss still falling clearly over
-    the second half while the metric, still below ``flat_below``, has not moved beyond noise. It says which checkpoint an early stop on the loss
-    would have kept and what the metric was there.
+    What it detects: the validation loss (for component losses such as YOLO's, their sum) and each
+    validation quality metric (IoU/Jaccard, Dice, mAP50-95, accuracy/top-1, F1, AUC; not precision or
+    recall alone, which depend on a threshold), compared on
+    the epochs both were logged, on the raw values (what ModelCheckpoint keeps) and on 5-epoch running
+    medians. It reports a disagreement when the metric at the loss's best epoch is below the
+    metric's own best by more than ``k_sigma`` times the metric's noise and ``min_effect`` (a practical
+    effect size), the two bests are at least ``min_epochs_apart`` apart, and the disagreement lasts:
+    on at least ``min_share`` of the run the metric is clearly better than at the loss's best (an
+    early stop on the loss loses it), or the loss is clearly better than at the metric's best (the
+    loss keeps improving while the metric does not). A disagreement confined to the first epochs
+    does not count. It also catches the loss still falling clearly over the second half while the
+    metric, still below ``flat_below``, has not moved beyond noise. It says which checkpoint an early
+    stop on the loss would have kept and what the metric was there.
 
     Why it matters: EarlyStopping and ModelCheckpoint monitor ``val_loss`` by default, but you
     report IoU, Dice or accuracy. When the two disagree, the loss-based checkpoint is the wrong
@@ -41,81 +54,136 @@ class LossMetricDivergence(Check):
 
     @dataclass(frozen=True)
     class Settings(CheckSettings):
-        k_sigma: float = setting(3.0, "how much worse (in noise sigmas) each curve must be at the other's best epoch")
+        k_sigma: float = setting(3.0, "how much worse (in noise sigmas) the metric must be at the loss's best epoch")
         min_epochs_apart: int = setting(3, "minimum distance between the two best epochs")
         min_effect: float = setting(
             0.01, "minimum metric difference that matters (metrics in [0, 1]; 1 point of IoU/accuracy)")
+        min_share: float = setting(1 / 3, "the disagreement must last at least this share of the run")
         flat_below: float = setting(
             0.9, "the 'loss falls, metric flat' case is reported only while the metric is below this")
+
+    @dataclass
+    class Evidence(findings.Evidence):
+        loss_best_epoch: float
+        metric_best_epoch: float
+        metric_at_loss_best: float
+        metric_best: float
+        loss_at_metric_best: float
+        loss_best: float
+        metric_noise_sigma: float
+        loss_noise_sigma: float
+        k_sigma: float
+        threshold: float  # the metric difference that counts (max of k_sigma noise and min_effect)
+        basis: str  # "raw" (what a checkpoint keeps) or "smoothed" (5-epoch running medians)
+        disagreement_epochs: int  # epochs on which one is clearly better than at the other's best
+        epochs_compared: int
+
+    @dataclass
+    class FlatEvidence(findings.Evidence):
+        loss_gain: float  # improvement of the loss over the second half (smoothed)
+        metric_change: float  # absolute change of the metric over the same epochs (smoothed)
+        metric_noise_sigma: float
+        threshold: float  # the loss improvement that counts as clear (2 k_sigma loss noise)
 
     def run(self, ctx: RunContext) -> list[Finding]:
         loss = ctx.curve(ctx.primary_loss("val"))
         if loss is None or loss.n < self.min_points or not np.isfinite(loss.sigma):
             return []
         out = []
-        for m in ctx.metrics("val"):
+        for m in ctx.quality_metrics("val"):
             metric = ctx.curve(m)
-            if metric is None or metric.n != loss.n or not np.array_equal(metric.x, loss.x):
+            if metric is None or metric.n < self.min_points or not np.isfinite(metric.sigma):
                 continue
-            if metric.frozen_tail(5):
-                continue  # a metric frozen at the end is CC205's case
             finding = self._disagree(ctx, loss, metric) or self._flat_metric(ctx, loss, metric)
             if finding:
                 out.append(finding)
         return out
 
-    def _effect(self, metric) -> float:
+    def _effect(self, metric: Curve) -> float:
         """The smallest metric difference worth reporting: min_effect on [0, 1] metrics (x100 for percent)."""
         top = float(np.nanmax(np.abs(metric.values)))
         return self.settings.min_effect * (100.0 if top > 1.5 else 1.0)
 
-    def _disagree(self, ctx, loss, metric) -> Finding | None:
-        bl, bm = loss.best_index(), metric.best_index()
-        if abs(bl - bm) < self.settings.min_epochs_apart:
+    def _disagree(self, ctx: RunContext, loss: Curve, metric: Curve) -> Finding | None:
+        pairs = aligned(loss, metric)
+        if pairs is None or pairs[2].shape[0] < self.min_points:
             return None
-        metric_loss_at_bl = metric.trend[bm] - metric.trend[bl]
-        loss_loss_at_bm = loss.trend[bl] - loss.trend[bm]
-        need_m, need_l = max(self.settings.k_sigma * metric.sigma, self._effect(metric)), self.settings.k_sigma * loss.sigma
-        if not (metric_loss_at_bl > need_m and loss_loss_at_bm > need_l):
-            return None
-        unit = ctx.x_axis
-        xl, xm = loss.x[bl], metric.x[bm]
-        m_at_l, m_best = metric.sign * metric.trend[bl], metric.sign * metric.trend[bm]
-        l_at_m, l_best = loss.sign * loss.trend[bm], loss.sign * loss.trend[bl]
-        later = "keeps improving until" if xm > xl else "was already best at"
-        msg = (f"{loss.name} is best at {unit} {fx(xl)} but {metric.name} {later} {unit} {fx(xm)} "
-               f"({fmt(m_at_l)} at {unit} {fx(xl)} vs {fmt(m_best)}; smoothed). "
-               f"An early stop on {loss.name} would have kept {unit} {fx(xl)}, losing "
-               f"{fmt(abs(m_best - m_at_l))} of {metric.name}; at {metric.name}'s best the loss is "
-               f"{fmt(l_at_m)} vs its best {fmt(l_best)}.")
-        return self.finding(
-            series=[loss.name, metric.name], epochs={"start": min(xl, xm), "end": max(xl, xm)}, message=msg,
-            evidence={"loss_best_epoch": xl, "metric_best_epoch": xm, "metric_at_loss_best": m_at_l,
-                      "metric_best": m_best, "loss_at_metric_best": l_at_m, "loss_best": l_best,
-                      "metric_noise_sigma": metric.sigma, "loss_noise_sigma": loss.sigma, "k_sigma": self.settings.k_sigma},
-            advice=(f"Monitor the metric you report: EarlyStopping(monitor='{metric.name}', mode='max') and the same "
-                    f"for ModelCheckpoint. A loss that rises while {metric.name} improves usually means over-confident "
-                    "predictions; a Dice/IoU-based loss (or BCE + Dice) or label smoothing aligns the two."))
+        il, im, xs = pairs
+        for basis in ("raw", "smoothed"):
+            lg = (loss.goodness if basis == "raw" else loss.trend)[il]
+            mg = (metric.goodness if basis == "raw" else metric.trend)[im]
+            ev = self._judge(xs, lg, mg, loss, metric, basis)
+            if ev is not None:
+                return self._finding(ctx, loss, metric, ev)
+        return None
 
-    def _flat_metric(self, ctx, loss, metric) -> Finding | None:
+    def _judge(self, xs, lg, mg, loss: Curve, metric: Curve, basis: str) -> LossMetricDivergence.Evidence | None:
+        st = self.settings
+        bl, bm = int(np.argmax(lg)), int(np.argmax(mg))  # first on ties
+        if abs(bl - bm) < st.min_epochs_apart:
+            return None
+        need_m = max(st.k_sigma * metric.sigma, self._effect(metric))
+        if mg[bm] - mg[bl] <= need_m:
+            return None  # a checkpoint on the loss loses nothing that matters
+        # how long the disagreement lasts, on the smoothed curves (one lucky epoch is not a disagreement)
+        mt, lt = metric.trend[np.searchsorted(metric.x, xs)], loss.trend[np.searchsorted(loss.x, xs)]
+        metric_better = int(np.sum(mt > mt[bl] + need_m))
+        loss_better = int(np.sum(lt > lt[bm] + st.k_sigma * loss.sigma))
+        lasting = max(metric_better, loss_better, abs(bl - bm))  # the bests far apart: it lasted that long
+        if lasting < math.ceil(st.min_share * xs.shape[0]):
+            return None
+        return self.Evidence(
+            loss_best_epoch=float(xs[bl]), metric_best_epoch=float(xs[bm]),
+            metric_at_loss_best=float(metric.sign * mg[bl]), metric_best=float(metric.sign * mg[bm]),
+            loss_at_metric_best=float(loss.sign * lg[bm]), loss_best=float(loss.sign * lg[bl]),
+            metric_noise_sigma=metric.sigma, loss_noise_sigma=loss.sigma, k_sigma=st.k_sigma, threshold=need_m,
+            basis=basis, disagreement_epochs=lasting, epochs_compared=int(xs.shape[0]))
+
+    def _finding(self, ctx: RunContext, loss: Curve, metric: Curve, ev: LossMetricDivergence.Evidence) -> Finding:
+        mode = "max" if metric.sign > 0 else "min"
+        return self.finding(
+            series=[loss.name, metric.name],
+            epochs={"start": min(ev.loss_best_epoch, ev.metric_best_epoch),
+                    "end": max(ev.loss_best_epoch, ev.metric_best_epoch)},
+            message=self.message(ctx.x_axis, loss.name, metric.name, ev), evidence=ev,
+            advice=(f"Monitor the metric you report: EarlyStopping(monitor='{metric.name}', mode='{mode}') and the "
+                    f"same for ModelCheckpoint. A loss that rises while {metric.name} improves usually means "
+                    "over-confident predictions; a Dice/IoU-based loss (or BCE + Dice) or label smoothing aligns "
+                    "the two."))
+
+    @staticmethod
+    def message(unit: str, loss: str, metric: str, ev: LossMetricDivergence.Evidence) -> str:
+        later = "keeps improving until" if ev.metric_best_epoch > ev.loss_best_epoch else "was already best at"
+        basis = "" if ev.basis == "raw" else "; smoothed"
+        return (f"{loss} is best at {unit} {fx(ev.loss_best_epoch)} but {metric} {later} {unit} "
+                f"{fx(ev.metric_best_epoch)} ({fmt(ev.metric_at_loss_best)} at {unit} {fx(ev.loss_best_epoch)} vs "
+                f"{fmt(ev.metric_best)}{basis}). An early stop on {loss} would have kept {unit} "
+                f"{fx(ev.loss_best_epoch)}, losing {fmt(abs(ev.metric_best - ev.metric_at_loss_best))} of {metric}; "
+                f"at {metric}'s best the loss is {fmt(ev.loss_at_metric_best)} vs its best {fmt(ev.loss_best)}. "
+                f"They disagree on {ev.disagreement_epochs} of {ev.epochs_compared} {unit}s.")
+
+    def _flat_metric(self, ctx: RunContext, loss: Curve, metric: Curve) -> Finding | None:
         """Loss falls clearly over the second half while the metric does not move beyond noise."""
+        if metric.n != loss.n or not np.array_equal(metric.x, loss.x):
+            return None
         half = loss.n // 2
-        loss_gain = loss.trend[-1] - loss.trend[half]
-        metric_move = abs(metric.trend[-1] - metric.trend[half])
+        loss_gain = float(loss.trend[-1] - loss.trend[half])
+        metric_move = float(abs(metric.trend[-1] - metric.trend[half]))
         level = metric.sign * metric.trend[-1]
         if metric.sign < 0 or level >= self.settings.flat_below:
             return None  # a saturated metric with a loss still falling is normal (growing confidence)
-        if loss_gain > 2 * self.settings.k_sigma * loss.sigma and metric_move <= metric.sigma and metric.sigma > 0:
-            unit = ctx.x_axis
-            msg = (f"{loss.name} keeps falling over the second half ({fmt(loss.sign * loss.trend[half])} -> "
-                   f"{fmt(loss.sign * loss.trend[-1])} from {unit} {fx(loss.x[half])}) while {metric.name} "
-                   f"does not move beyond its noise ({fmt(metric.sign * metric.trend[half])} -> "
-                   f"{fmt(metric.sign * metric.trend[-1])}).")
-            return self.finding(series=[loss.name, metric.name], epochs={"start": loss.x[half], "end": loss.x[-1]},
-                                message=msg,
-                                evidence={"loss_gain": loss_gain, "metric_change": metric_move,
-                                          "metric_noise_sigma": metric.sigma},
-                                advice=("The loss is improving on something the metric does not measure (confidence "
-                                        "on already-correct samples, or the majority class): check class balance "
-                                        "and the metric's threshold."))
-        return None
+        need = 2 * self.settings.k_sigma * loss.sigma
+        if not (loss_gain > need and metric_move <= metric.sigma and metric.sigma > 0):
+            return None
+        ev = self.FlatEvidence(loss_gain=loss_gain, metric_change=metric_move, metric_noise_sigma=metric.sigma,
+                               threshold=need)
+        unit = ctx.x_axis
+        msg = (f"{loss.name} keeps falling over the second half ({fmt(loss.sign * loss.trend[half])} -> "
+               f"{fmt(loss.sign * loss.trend[-1])} from {unit} {fx(loss.x[half])}) while {metric.name} "
+               f"does not move beyond its noise ({fmt(metric.sign * metric.trend[half])} -> "
+               f"{fmt(metric.sign * metric.trend[-1])}).")
+        return self.finding(series=[loss.name, metric.name], epochs={"start": loss.x[half], "end": loss.x[-1]},
+                            message=msg, evidence=ev,
+                            advice=("The loss is improving on something the metric does not measure (confidence "
+                                    "on already-correct samples, or the majority class): check class balance "
+                                    "and the metric's threshold."))
