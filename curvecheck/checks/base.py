@@ -209,7 +209,7 @@ class RunContext:
         """True for a per-step (minibatch) series: on a step axis, logged at least ``PER_STEP_RATIO``
         times as often as the run's sparsest series (validation, or per-epoch averages)."""
         sparse = self._sparsest
-        return (self.x_axis == "step" and sparse is not None and series is not sparse
+        return (self.x_axis == "step" and sparse is not None and series is not sparse and series.kind != "lr"
                 and int(series.finite.sum()) >= PER_STEP_RATIO * int(sparse.finite.sum()))
 
     def _evaluation_grid(self) -> np.ndarray:
