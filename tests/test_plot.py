@@ -28,9 +28,16 @@ def test_svg_has_the_panels_labels_and_annotations(tmp_path):
     assert res.returncode == 0, res.stderr
     texts = " | ".join(svg_text(out))
     for expected in ("loss", "dice_coef", "iou", "val_loss", "val_dice_coef", "keep epoch 11",
-                     "recommended epoch", "overfitting", "plateau", "spike", "smoothed (EMA 0.6)"):
+                     "recommended epoch", "overfitting", "plateau", "smoothed (EMA 0.6)"):
         assert expected in texts, expected
     assert "77" in svg_text(out)  # the best epoch of val_dice_coef is labelled
+
+
+def test_spikes_are_marked(tmp_path):
+    out = tmp_path / "spike.svg"
+    res = cli("plot", CORPUS / "keras_csv/Aditya24jar-Emotion-Detection-Resnet50__training.log", "-o", out)
+    assert res.returncode == 0, res.stderr
+    assert "spike" in " | ".join(svg_text(out))
 
 
 def test_png_decodes_with_the_requested_size(tmp_path):
