@@ -7,7 +7,7 @@ from .base import Check, RunContext, fmt, fx, out_of_range
 
 
 class DataIntegrity(Check):
-    """Appended or restarted runs, truncated files, gaps, missing validation, impossible metric values.
+    """Appended or restarted runs, truncated files, gaps, repeated steps, impossible metric values.
 
     What it detects: several runs appended to one log (the epoch counter resets) or a resumed run
     (the step goes backwards); the same step logged twice in one series; a file cut off mid-write;
@@ -16,8 +16,8 @@ class DataIntegrity(Check):
     and 100 are read as percentages and only noted).
 
     Why it matters: a log that mixes runs gives a meaningless "best epoch"; a truncated log hides
-    the end of the run; a metric above 1
-    is a bug in the metric, so every decision based on it is suspect.
+    the end of the run; a metric above 1 is a bug in the metric, so every decision based on it is
+    suspect (other checks then leave that metric alone).
 
     What to do: write each run to its own log (a new CSVLogger filename per run, or
     ``append=False``), or pick the run with ``--segment``; fix the metric implementation. (A log
