@@ -294,3 +294,168 @@ def test_repeated_steps_are_reported():
     steps = [e.step for e in acc.Scalars("train/box_loss")]
     (f,) = [f for f in by_code(path, "CC401") if "more than once" in f.message]
     assert f.evidence["duplicates"]["train/box_loss"] == len(steps) - len(set(steps)) > 1000
+
+
+# --- threshold edges on synthetic curves (real logs above prove the behaviour; these pin the rules) ------
+
+from curvecheck.model import Run, make_series  # noqa: E402
+
+RNG = np.random.default_rng(0)
+
+
+def synth(x_axis="epoch", **cols):
+    """A run from columns: name=values (x = 0..n-1) or name=(x, values)."""
+    series = {}
+    for name, col in cols.items():
+        x, v = col if isinstance(col, tuple) else (np.arange(len(col)), col)
+        series[name] = make_series(name, x, v)
+    return Run(source="synthetic.csv", format="keras_csv", x_axis=x_axis, series=series)
+
+
+def fired(run, code, **settings):
+    fs, _notes = run_checks(run, [CHECKS[code]], settings={code: settings} if settings else None)
+    return fs
+
+
+def decaying(n, start=1.0, end=0.1, noise=0.0):
+    return end + (start - end) * np.exp(-np.arange(n) / 4) + noise * RNG.standard_normal(n)
+
+
+def test_spike_edge_is_twice_the_local_level():
+    base = 1.0 + 0.01 * (-1.0) ** np.arange(20)
+    for height, expected in ((1.9, 0), (2.1, 1)):
+        loss = base.copy()
+        loss[10] = height
+        assert len(fired(synth(loss=loss), "CC103")) == expected, height
+    loss = base.copy()
+    loss[10] = 2.1
+    assert not fired(synth(loss=loss), "CC103", ratio=2.2)
+
+
+def test_a_jump_that_stays_or_a_high_first_epoch_is_not_a_spike():
+    step_up = np.r_[np.full(10, 1.0), np.full(10, 2.5)] + 0.01 * (-1.0) ** np.arange(20)
+    startup = np.r_[5.0, np.full(19, 1.0)] + 0.01 * (-1.0) ** np.arange(20)
+    assert not fired(synth(loss=step_up), "CC103")
+    assert not fired(synth(loss=startup), "CC103")
+
+
+def test_minibatch_outliers_in_a_per_step_series_are_not_spikes():
+    steps = np.arange(1, 401)
+    loss = 1.0 + 0.1 * RNG.standard_normal(400)
+    loss[[50, 170, 333]] = 3.5  # single bad batches
+    run = synth("step", loss=(steps, loss), val_loss=(steps[39::40], np.full(10, 1.1)))
+    assert not fired(run, "CC103")
+
+
+def test_oscillation_edge_is_a_swing_of_a_fifth_of_the_level():
+    loss = decaying(20)
+    swinging = 1 + 0.15 * (-1.0) ** np.arange(20)  # peak-to-trough 0.3 of a level ~1
+    calm = 1 + 0.05 * (-1.0) ** np.arange(20)
+    (f,) = fired(synth(loss=loss, val_loss=swinging), "CC203")
+    assert f.evidence["series"]["val_loss"]["swing_share_of_level"] > 0.2
+    assert not fired(synth(loss=loss, val_loss=calm), "CC203")
+    assert not fired(synth(loss=loss, val_loss=swinging), "CC203", min_swing=0.4)
+
+
+def test_one_quantum_alternation_is_not_oscillation_two_quanta_are():
+    loss = decaying(20)
+    q = 1 / 30
+    one = 0.1 + q * (np.arange(20) % 2)
+    two = 0.1 + 2 * q * (np.arange(20) % 2)
+    two[0] += q  # the quantum shows in the diffs
+    assert not fired(synth(loss=loss, val_accuracy=one), "CC203")
+    assert fired(synth(loss=loss, val_accuracy=two), "CC203")
+
+
+def test_val_much_noisier_than_train_is_not_oscillation_by_itself():
+    loss = decaying(30)  # noise-free training curve: any validation noise is "infinitely" larger
+    val = decaying(30, 1.2, 0.3) + 0.01 * (-1.0) ** np.arange(30)
+    assert not fired(synth(loss=loss, val_loss=val), "CC203")
+
+
+def test_plateau_needs_a_quarter_of_the_run_and_min_epochs():
+    long_flat = np.r_[decaying(20, end=0.1), 0.1 + 0.001 * (-1.0) ** np.arange(20)]
+    short_flat = np.r_[decaying(20, end=0.1), 0.1 + 0.001 * (-1.0) ** np.arange(6)]
+    (f,) = fired(synth(loss=long_flat), "CC202")
+    assert f.evidence["stalled_epochs"] >= 20
+    assert not fired(synth(loss=short_flat), "CC202")
+    assert not fired(synth(loss=long_flat), "CC202", min_epochs=30)
+
+
+def test_slow_steady_progress_is_progress_and_a_negligible_creep_is_a_plateau():
+    slow = np.linspace(1.0, 0.5, 40) + 0.002 * (-1.0) ** np.arange(40)
+    assert not fired(synth(loss=slow), "CC202")
+    creep = np.r_[decaying(12, end=0.1)[:12], 0.1 * (1 - 0.0007) ** np.arange(1, 31)]  # 0.07 %/epoch, no noise
+    assert fired(synth(loss=creep), "CC202")
+    assert not fired(synth(loss=creep), "CC202", min_progress=0.0001)
+
+
+def test_not_a_plateau_rising_val_loss_or_flat_metric_while_loss_improves():
+    n = 40
+    train = decaying(n, end=0.01)
+    rising = np.r_[decaying(15, end=0.3)[:15], np.linspace(0.3, 0.6, n - 15)]
+    assert not [f for f in fired(synth(loss=train, val_loss=rising), "CC202") if "val_loss" in f.series]
+    improving = np.linspace(1.0, 0.3, n)
+    flat_metric = np.r_[np.linspace(0.5, 0.8, 15), np.full(n - 15, 0.8) + 0.001 * (-1.0) ** np.arange(n - 15)]
+    fs = fired(synth(loss=train, val_loss=improving, val_accuracy=flat_metric), "CC202")
+    assert not [f for f in fs if "val_accuracy" in f.series]
+
+
+def test_convergence_under_a_decayed_smooth_schedule_is_not_a_plateau_but_under_a_cut_lr_it_is():
+    n = 40
+    loss = np.r_[np.linspace(1.0, 0.1, 28), 0.1 + 0.0005 * (-1.0) ** np.arange(n - 28)]
+    cosine = 1e-3 * 0.5 * (1 + np.cos(np.pi * np.arange(n) / n))  # at 28 the LR is 0.2 of its peak
+    assert not fired(synth(loss=loss, lr=cosine), "CC202")
+    step = np.where(np.arange(n) < 30, 1e-3, 1e-4)
+    (f,) = fired(synth(loss=loss, lr=step), "CC202")
+    assert f.evidence["lr_drops_during_stall"] == [30] and f.evidence["lr_at_floor"] == pytest.approx(1e-4)
+    late_cut = np.where(np.arange(n) < 38, 1e-3, 1e-4)  # one cut two epochs before the end is not a floor
+    (g,) = fired(synth(loss=loss, lr=late_cut), "CC202")
+    assert g.evidence["lr_at_floor"] is None and "minimum" not in g.message
+
+
+def test_loss_metric_disagreement_edges():
+    n = 40
+    train = decaying(n, end=0.01)
+    val_loss = np.r_[decaying(10, end=0.3)[:10], np.linspace(0.3, 0.45, n - 10)]
+    val_acc = np.linspace(0.70, 0.76, n)  # keeps improving 0.06 after the loss's best
+    (f,) = fired(synth(loss=train, val_loss=val_loss, val_accuracy=val_acc), "CC204")
+    assert f.evidence["metric_best_epoch"] == n - 1 and f.evidence["loss_best_epoch"] <= 12
+    assert not fired(synth(loss=train, val_loss=val_loss, val_accuracy=val_acc), "CC204", min_effect=0.1)
+    early = np.r_[np.linspace(0.70, 0.76, 12), np.full(n - 12, 0.76)]  # agrees after the first epochs
+    agree_loss = np.r_[decaying(10, end=0.3)[:10], np.full(n - 10, 0.3) - 0.0001 * np.arange(n - 10)]
+    assert not fired(synth(loss=train, val_loss=agree_loss, val_accuracy=early), "CC204")
+
+
+def test_divergence_climb_to_twice_the_running_best():
+    n = 30
+    loss = decaying(n, end=0.3)
+    climb = loss.copy()
+    climb[12:18] = 0.8  # 2.2x its best for 6 of 30 epochs, then recovers
+    (f,) = fired(synth(loss=climb), "CC102")
+    assert f.evidence["rule"] == "climb" and f.evidence["climb_start"] == 12
+    blip = loss.copy()
+    blip[12:14] = 0.8  # two epochs: a spike, not a divergence
+    assert not fired(synth(loss=blip), "CC102")
+    assert not fired(synth(loss=climb), "CC102", climb_ratio=2.5)
+
+
+def test_yolo_losses_lower_on_validation_are_not_suspicious():
+    train = decaying(20, 2.0, 1.0)
+    yolo = synth(**{"train/box_loss": train, "val/box_loss": 0.5 * train})
+    keras = synth(loss=train, val_loss=0.5 * train)
+    assert not fired(yolo, "CC302")
+    assert fired(keras, "CC302")
+
+
+def test_an_lr_that_only_rises_is_not_a_schedule_finding():
+    n = 20
+    loss = decaying(n)
+    assert not fired(synth(loss=loss, lr=1e-5 * 1.5 ** np.arange(n)), "CC301")
+    assert fired(synth(loss=loss, val_loss=loss + 0.1, lr=np.where(np.arange(n) < 10, 1e-3, 1e-4)), "CC301")
+
+
+def test_no_validation_is_a_note_not_a_finding():
+    report = curvecheck.analyze(synth(loss=decaying(20))).runs[0]
+    assert not [f for f in report.findings if f.code == "CC401"]
+    assert any(n.kind == "no_validation" for n in report.notes)

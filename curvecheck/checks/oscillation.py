@@ -8,7 +8,7 @@ import numpy as np
 from .. import findings
 from ..findings import Finding
 from ..signal import rolling_median, zigzag
-from .base import Check, CheckSettings, Curve, RunContext, fmt, fx, setting
+from .base import BOUNDED_KINDS, Check, CheckSettings, Curve, RunContext, fmt, fx, setting
 
 
 def quantum(values: np.ndarray) -> float | None:
@@ -111,8 +111,8 @@ class Oscillation(Check):
         """Per point: zigzag / local level (0 where the swing is within 1.5 quanta or the level ~0)."""
         v = c.values
         zz = zigzag(v)
-        q = quantum(v)
-        if q:
+        q = quantum(v) if c.series.kind in BOUNDED_KINDS else None
+        if q and q <= 0.2 and abs(1 / q - round(1 / q)) < 0.05 * (1 / q):  # a share of N samples moves by 1/N
             zz = np.where(zz <= 1.5 * q, 0.0, zz)
         level = np.abs(rolling_median(v, 5))
         usable = level > 1e-3 * float(np.max(np.abs(v)))  # a level of ~0 gives no meaningful share
