@@ -4,6 +4,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .. import findings
 from ..findings import Finding
 from .base import Check, CheckSettings, Curve, RunContext, fmt, fx, setting
 
@@ -23,9 +24,11 @@ class Overfitting(Check):
     mean of the last ``tail`` epochs) worse than at the onset by more than ``k_sigma`` standard
     errors of those averages (from the curve's noise level) and more than ``min_rel_rise`` of the
     best value, while the training curve improved by more than ``k_sigma`` of its own standard
-    errors over the same epochs, with at least ``min_after`` epochs after the onset. Uses the main loss pair (``loss``/``val_loss``); without validation loss,
-    the first train/val metric pair. Reports the onset epoch, the train/val gap at the onset and at
-    the end, how fast the gap grows, and Prechelt's GL (generalisation loss, in %) at the end with
+    errors (or by ``min_train_rel`` of its level) over the same epochs, with at least ``min_after`` epochs after the onset. Uses the main
+    loss pair (``loss``/``val_loss``; component losses such as YOLO's are summed); without validation
+    loss, the first train/val metric pair. A per-step log with sparse evaluations is judged from 5
+    evaluations on (the run itself must have 8 points). Reports the onset epoch, the train/val gap at
+    the onset and at the end, how fast the gap grows, and Prechelt's GL (generalisation loss, in %) at the end with
     the epoch where GL first exceeded 5.
 
     Why it matters: after the onset, every epoch fits the training set better and the validation
@@ -34,7 +37,8 @@ class Overfitting(Check):
     What to do: keep the checkpoint from the onset epoch (``EarlyStopping(restore_best_weights=True)``
     or ``ModelCheckpoint(save_best_only=True)``); add regularisation (dropout, weight decay, data
     augmentation) or more data; stop earlier. If a validation *metric* still improves while the
-    validation *loss* rises, the model is becoming over-confident rather than worse: see CC204.
+    validation *loss* rises, the model is becoming over-confident rather than worse: choose the
+    checkpoint by that metric.
 
     Example: ``val_loss turned worse after epoch 11 (0.31 -> 0.35, +11%) while loss kept falling
     (0.0019 -> 0.00016). The gap grew from 0.30 to 0.35 (+0.001 per epoch); GL at the end = 10.8.``
@@ -45,6 +49,7 @@ class Overfitting(Check):
     kind = "overfitting"
     severity = "warning"
     min_points = 8
+    min_evals = 5  # validation points needed when evaluations are sparser than the log (per-step logs)
 
     @dataclass(frozen=True)
     class Settings(CheckSettings):
@@ -52,6 +57,27 @@ class Overfitting(Check):
         min_rel_rise: float = setting(0.02, "deterioration of val as a share of its best value")
         min_after: int = setting(3, "epochs needed after the onset")
         tail: int = setting(5, "the end level is the mean of this many last epochs")
+        min_train_rel: float = setting(
+            0.25, "a training curve that improved by this share of its level after the onset improved enough")
+
+    @dataclass
+    class Evidence(findings.Evidence):
+        onset_epoch: float  # best epoch of the smoothed validation curve
+        val_at_onset: float
+        val_at_end: float  # mean of the last epochs
+        val_deterioration: float  # onset minus end, in 'better' units
+        threshold: float  # the deterioration that counts
+        val_noise_sigma: float
+        train_improvement_after_onset: float
+        train_noise_sigma: float
+        gap_at_onset: float
+        gap_at_end: float
+        gap_growth_per_epoch: float
+        raw_best_epoch: float
+        end_epochs: int  # how many last epochs make the end level
+        prechelt_gl_at_end: float | None = None
+        gl5_stop_epoch: float | None = None
+        metric_still_improving: str | None = None
 
     def _pair(self, ctx: RunContext):
         train, val = ctx.primary_loss("train"), ctx.primary_loss("val")
@@ -65,7 +91,7 @@ class Overfitting(Check):
     def run(self, ctx: RunContext) -> list[Finding]:
         train_s, val_s = self._pair(ctx)
         val, train = ctx.curve(val_s), ctx.curve(train_s)
-        if val is None or train is None or val.n < self.min_points or train.n < 3:
+        if val is None or train is None or val.n < self.min_evals or train.n < 3:
             return []
         onset = val.best_index()
         after = val.n - 1 - onset
@@ -80,6 +106,10 @@ class Overfitting(Check):
         train_on_val_x = np.interp(val.x, train.x, train.goodness)
         train_gain = float(np.mean(train_on_val_x[-m:]) - np.interp(val.x[onset], train.x, train.trend))
         need_train = self.settings.k_sigma * train.sigma * np.sqrt(1 / m + 1 / 5)
+        # a training curve that fell by a large share of its level improved, whatever its noise estimate
+        # (5 per-interval medians of a per-step loss give no usable one)
+        onset_level = abs(float(np.interp(val.x[onset], train.x, train.trend)))
+        need_train = min(need_train, self.settings.min_train_rel * onset_level) if onset_level else need_train
         if not (val_drop > need_val and train_gain > need_train):
             return []
         return [self._finding(ctx, train, val, onset, val_drop, train_gain, need_val)]
@@ -95,34 +125,39 @@ class Overfitting(Check):
         gap = np.interp(val.x, train.x, train.goodness) - val.goodness  # > 0: val behind train
         after = slice(onset, None)
         growth = float(np.polyfit(val.x[after], gap[after], 1)[0]) if val.n - onset >= 3 else np.nan
-        rel = val_drop / abs(val.trend[onset]) if val.trend[onset] else np.nan
-        msg = (f"{val.name} turned worse after {unit} {fx(x_on)} ({fmt(v_on)} -> {fmt(v_end)} averaged over the "
-               f"last {m} {unit}s, {rel:+.0%}) while {train.name} kept improving "
-               f"({fmt(t_on)} -> {fmt(t_end)}). The gap grew from {fmt(gap[onset])} to {fmt(gap[-1])} "
-               f"({fmt(growth)} per {unit}).")
-        evidence = {"onset_epoch": x_on, "val_at_onset": v_on, "val_at_end": v_end,
-                    "val_deterioration": val_drop, "threshold": need_val, "val_noise_sigma": val.sigma,
-                    "train_improvement_after_onset": train_gain, "train_noise_sigma": train.sigma,
-                    "gap_at_onset": gap[onset], "gap_at_end": gap[-1], "gap_growth_per_epoch": growth,
-                    "raw_best_epoch": val.x[val.best_index(smoothed=False)]}
+        ev = self.Evidence(
+            onset_epoch=float(x_on), val_at_onset=float(v_on), val_at_end=float(v_end), val_deterioration=val_drop,
+            threshold=need_val, val_noise_sigma=val.sigma, train_improvement_after_onset=train_gain,
+            train_noise_sigma=train.sigma, gap_at_onset=float(gap[onset]), gap_at_end=float(gap[-1]),
+            gap_growth_per_epoch=growth, raw_best_epoch=float(val.x[val.best_index(smoothed=False)]), end_epochs=m,
+            metric_still_improving=self._metric_still_improving(ctx, val, onset))
         if val.series.kind == "loss" and (val.values > 0).all():
             gl = prechelt_gl(val.values)
             over5 = np.nonzero(gl > 5)[0]
-            evidence["prechelt_gl_at_end"] = gl[-1]
-            evidence["gl5_stop_epoch"] = val.x[over5[0]] if over5.size else None
-            msg += f" Prechelt's GL at the end = {gl[-1]:.1f}%"
-            msg += f" (GL > 5 first at {unit} {fx(val.x[over5[0]])})." if over5.size else "."
-        still = self._metric_still_improving(ctx, val, onset)
+            ev.prechelt_gl_at_end = float(gl[-1])
+            ev.gl5_stop_epoch = float(val.x[over5[0]]) if over5.size else None
         advice = (f"Keep the checkpoint from {unit} {fx(x_on)} (EarlyStopping(restore_best_weights=True) or "
                   f"ModelCheckpoint(save_best_only=True)); add regularisation (dropout, weight decay, augmentation) "
                   f"or more data.")
-        if still:
-            msg += f" Meanwhile {still} still improves: see CC204."
-            evidence["metric_still_improving"] = still
-            advice += (f" Since {still} still improves, the model is growing over-confident rather than worse: "
-                       f"choose the checkpoint by {still}.")
+        if ev.metric_still_improving:
+            advice += (f" Since {ev.metric_still_improving} still improves, the model is growing over-confident "
+                       f"rather than worse: choose the checkpoint by {ev.metric_still_improving}.")
         return self.finding(series=[train.name, val.name], epochs={"start": x_on, "end": x_end},
-                            message=msg, evidence=evidence, advice=advice)
+                            message=self.message(unit, train, val, t_on, t_end, ev), evidence=ev, advice=advice)
+
+    @staticmethod
+    def message(unit: str, train: Curve, val: Curve, t_on: float, t_end: float, ev: Overfitting.Evidence) -> str:
+        rel = ev.val_deterioration / abs(ev.val_at_onset) if ev.val_at_onset else np.nan
+        msg = (f"{val.name} turned worse after {unit} {fx(ev.onset_epoch)} ({fmt(ev.val_at_onset)} -> "
+               f"{fmt(ev.val_at_end)} averaged over the last {ev.end_epochs} {unit}s, {rel:+.0%}) while {train.name} "
+               f"kept improving ({fmt(t_on)} -> {fmt(t_end)}). The gap grew from {fmt(ev.gap_at_onset)} to "
+               f"{fmt(ev.gap_at_end)} ({fmt(ev.gap_growth_per_epoch)} per {unit}).")
+        if ev.prechelt_gl_at_end is not None:
+            msg += f" Prechelt's GL at the end = {ev.prechelt_gl_at_end:.1f}%"
+            msg += f" (GL > 5 first at {unit} {fx(ev.gl5_stop_epoch)})." if ev.gl5_stop_epoch is not None else "."
+        if ev.metric_still_improving:
+            msg += f" Meanwhile {ev.metric_still_improving} still improves."
+        return msg
 
     def _metric_still_improving(self, ctx: RunContext, val: Curve, onset: int) -> str | None:
         if val.series.kind != "loss":
