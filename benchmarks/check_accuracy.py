@@ -10,7 +10,7 @@ Two label formats are read:
   finding kind holding ``yes`` / ``no`` / ``unsure``; paths are relative to the labels file's
   parent's parent (``corpus/...`` under ``../shared``) or to the labels file's folder;
 * our own set (``benchmarks/labels.tsv``): ``expect`` (kinds present) and ``absent`` (kinds clearly
-  absent) lists; paths relative to the project root.
+  absent) lists; paths relative to the project root; its rows are grouped by folder instead of format.
 
 Scoring follows LABELS.md: a finding of a kind on a ``yes`` log is a true positive, on a ``no`` log a
 false positive, none on a ``yes`` log a false negative; ``unsure`` is not scored. A log curvecheck

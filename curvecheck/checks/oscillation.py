@@ -27,7 +27,7 @@ def quantum(values: np.ndarray) -> float | None:
 class Oscillation(Check):
     """The validation curve swings up and down by a large share of its level, over a sizeable stretch.
 
-    What it detects: a validation loss or metric that, over a stretch of at least ``min_stretch``
+    What it detects: a validation loss or metric (not precision or recall alone) that, over a stretch of at least ``min_stretch``
     evaluations and ``stretch_share`` of the run, swings by more than ``min_swing`` of its local
     level (the median distance of each point from the line through its two neighbours, against the
     5-point running median) while changing direction at more than ``min_flips`` of the points. The
@@ -89,7 +89,9 @@ class Oscillation(Check):
 
     def run(self, ctx: RunContext) -> list[Finding]:
         hits: dict[str, Oscillation.Swing] = {}
-        for s in ctx.losses("val") + ctx.metrics("val"):
+        # precision and recall alone hinge on a threshold: near 0 (no positives predicted) they jump between
+        # a few degenerate values, which says nothing about the training
+        for s in ctx.losses("val") + [m for m in ctx.metrics("val") if m.kind not in ("precision", "recall")]:
             c = ctx.curve(s)
             if c is None or c.n < self.min_points:
                 continue
