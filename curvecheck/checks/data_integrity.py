@@ -1,7 +1,11 @@
 from __future__ import annotations
 
+from dataclasses import dataclass, field
+from typing import Any
+
 import numpy as np
 
+from .. import findings
 from ..findings import Finding
 from .base import Check, RunContext, fmt, fx, out_of_range
 
@@ -32,17 +36,41 @@ class DataIntegrity(Check):
     severity = "warning"
     min_points = 1
 
+    @dataclass
+    class SegmentsEvidence(findings.Evidence):
+        segments: list[dict[str, Any]]  # index, x_start, x_end, points of each appended run
+        selected_segment: int | None
+
+    @dataclass
+    class TruncatedEvidence(findings.Evidence):
+        pass
+
+    @dataclass
+    class GapsEvidence(findings.Evidence):
+        missing_epochs: int
+        usual_step: float
+
+    @dataclass
+    class DuplicatesEvidence(findings.Evidence):
+        duplicates: dict[str, int] = field(default_factory=dict)  # series -> points logged again at a used x
+
+    @dataclass
+    class RangeEvidence(findings.Evidence):
+        max: float
+        min: float
+        epochs_out_of_range: int
+
     def run(self, ctx: RunContext) -> list[Finding]:
         out = []
         run = ctx.run
         for note in run.notes:
             if note.kind == "segments":
                 out.append(self.finding(series=[], epochs={}, message=note.message,
-                                        evidence={"segments": [s.to_dict() for s in run.segments],
-                                                  "selected_segment": run.selected_segment},
+                                        evidence=self.SegmentsEvidence([s.to_dict() for s in run.segments],
+                                                                       run.selected_segment),
                                         advice="Give each run its own log file, or pick one with --segment N."))
             elif note.kind == "truncated":
-                out.append(self.finding(series=[], epochs={}, message=note.message, evidence={},
+                out.append(self.finding(series=[], epochs={}, message=note.message, evidence=self.TruncatedEvidence(),
                                         advice="The run was probably killed while writing; the last epoch may be missing."))
         out.extend(self._gaps(ctx))
         out.extend(self._duplicates(ctx))
@@ -64,7 +92,7 @@ class DataIntegrity(Check):
         missing = int(sum(round(d[i] / step) - 1 for i in holes))
         return [self.finding(series=[], epochs={"start": x[holes[0]], "end": x[holes[-1] + 1]}, severity="info",
                              message=f"{missing} epoch(s) missing from the log: {', '.join(spans)}.",
-                             evidence={"missing_epochs": missing, "usual_step": step},
+                             evidence=self.GapsEvidence(missing, float(step)),
                              advice="Epochs are missing (logging interrupted or filtered); the curve between is unknown.")]
 
     def _duplicates(self, ctx: RunContext) -> list[Finding]:
@@ -79,7 +107,7 @@ class DataIntegrity(Check):
         listed = ", ".join(f"{k} ({v})" for k, v in list(dup.items())[:5])
         return [self.finding(series=list(dup), epochs={}, severity="info",
                              message=f"some {ctx.x_axis}s were logged more than once: {listed}.",
-                             evidence={"duplicates": dup},
+                             evidence=self.DuplicatesEvidence(dup),
                              advice="Usually a resumed run or a second writer on the same log; all values are kept, "
                                     "in file order.")]
 
@@ -94,6 +122,6 @@ class DataIntegrity(Check):
                     series=[s.name], epochs={"start": xs[0], "end": xs[-1]},
                     message=(f"{s.name} leaves [0, 1] at {int(bad.sum())} {ctx.x_axis}(s) (max {fmt(v.max())}, "
                              f"min {fmt(v.min())}): a {s.kind} cannot do that, so the metric has a bug."),
-                    evidence={"max": v.max(), "min": v.min(), "epochs_out_of_range": int(bad.sum())},
+                    evidence=self.RangeEvidence(float(v.max()), float(v.min()), int(bad.sum())),
                     advice="Fix the metric implementation (averaging over batches, smoothing terms, thresholds)."))
         return out

@@ -1,7 +1,10 @@
 from __future__ import annotations
 
+from dataclasses import dataclass, field
+
 import numpy as np
 
+from .. import findings
 from ..findings import Finding
 from .base import Check, RunContext, fmt, fx
 
@@ -32,6 +35,15 @@ class NonFinite(Check):
     severity = "error"
     min_points = 1
 
+    @dataclass
+    class Evidence(findings.Evidence):
+        first_epoch: float  # first non-finite point (of the series reported first: a loss if any)
+        non_finite_count: int
+        points: int
+        recovered: bool  # finite again after the first non-finite point
+        series_non_finite_counts: dict[str, int] = field(default_factory=dict)
+        lr_at_first: float | None = None  # the learning rate at that point, when logged
+
     def run(self, ctx: RunContext) -> list[Finding]:
         # one finding per event: series that turn non-finite at the same epoch are reported together
         groups: dict[float, list] = {}
@@ -61,8 +73,8 @@ class NonFinite(Check):
                 msg += f" Last finite {s.name}: {fmt(s.values[first - 1])} at {unit} {fx(s.x[first - 1])}."
         else:
             msg = f"{subject} {verb} {what} at {count} {unit}(s), first at {unit} {fx(x0)}, finite again afterwards."
-        evidence = {"first_epoch": x0, "non_finite_count": count, "points": len(s), "recovered": recovered,
-                    "series_non_finite_counts": {m[0].name: int(m[2].sum()) for m in members}}
+        evidence = self.Evidence(first_epoch=x0, non_finite_count=count, points=len(s), recovered=recovered,
+                                 series_non_finite_counts={m[0].name: int(m[2].sum()) for m in members})
         lr_note = self._lr_at(ctx, x0, evidence)
         if lr_note:
             msg += " " + lr_note
@@ -78,7 +90,7 @@ class NonFinite(Check):
                             severity="error" if has_loss else "warning")
 
     @staticmethod
-    def _lr_at(ctx: RunContext, x0: float, evidence: dict) -> str:
+    def _lr_at(ctx: RunContext, x0: float, evidence: NonFinite.Evidence) -> str:
         lr = ctx.lr
         if lr is None or not lr.finite.any():
             return ""
@@ -86,7 +98,7 @@ class NonFinite(Check):
         if not idx.size or not np.isfinite(lr.values[idx[-1]]):
             return ""
         at, first = lr.values[idx[-1]], lr.values[lr.finite][0]
-        evidence["lr_at_first"] = at
+        evidence.lr_at_first = float(at)
         if first > 0 and at > 1.5 * first:
             return f"The learning rate was {fmt(at)} then, {at / first:.3g}x its first value."
         return f"The learning rate was {fmt(at)} then."

@@ -4,6 +4,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .. import findings
 from ..findings import Finding
 from .base import Check, CheckSettings, Curve, RunContext, fmt, fx, setting, slope_t
 
@@ -66,6 +67,20 @@ class Undertrained(Check):
         warn_gain_share: float = setting(
             0.1, "estimated remaining gain (share of the improvement so far) that makes it a warning")
 
+    @dataclass
+    class Evidence(findings.Evidence):
+        window_epochs: int
+        recent_improvement: float  # regression slope x window span, in 'better' units
+        total_improvement: float
+        slope_t: float
+        min_t: float
+        noise_sigma: float
+        threshold: float  # the recent improvement that counts (min_share of the total)
+        gain_per_epoch: float | None = None  # when no slowing shows
+        estimated_level: float | None = None  # saturating fit: where the curve is heading
+        estimated_remaining_gain: float | None = None
+        epochs_for_90_percent: float | None = None
+
     def run(self, ctx: RunContext) -> list[Finding]:
         s = ctx.primary_loss("val") or next(iter(ctx.metrics("val")), None) or ctx.primary_loss("train")
         c = ctx.curve(s)
@@ -89,13 +104,14 @@ class Undertrained(Check):
         fit = fit_saturation(c.x[half:], c.goodness[half:])
         msg = (f"{c.name} still improves at the end: {fmt(c.values[-w])} -> {fmt(c.values[-1])} over the last {w} "
                f"{unit}s (regression slope t = {t:.1f}; {recent / total:.0%} of the run's improvement).")
-        evidence = {"window_epochs": w, "recent_improvement": recent, "total_improvement": total,
-                    "slope_t": t, "min_t": self.settings.min_t, "noise_sigma": c.sigma}
+        evidence = self.Evidence(window_epochs=w, recent_improvement=recent, total_improvement=total, slope_t=t,
+                                 min_t=self.settings.min_t, noise_sigma=c.sigma,
+                                 threshold=self.settings.min_share * total)
         severity = "info"
         if fit is None:
             per_epoch = recent / w
             msg += f" No sign of slowing down: about {fmt(c.sign * per_epoch)} per {unit}."
-            evidence["gain_per_epoch"] = per_epoch
+            evidence.gain_per_epoch = per_epoch
             severity = "warning"
         else:
             a, _b, tau = fit
@@ -104,8 +120,9 @@ class Undertrained(Check):
                 more = tau * np.log(10)
                 msg += (f" A saturating fit puts the curve's level at {fmt(c.sign * a)}: about {fmt(remaining)} "
                         f"more to gain, 90% of it within ~{more:.0f} more {unit}s.")
-                evidence.update({"estimated_level": c.sign * a, "estimated_remaining_gain": remaining,
-                                 "epochs_for_90_percent": more})
+                evidence.estimated_level = c.sign * a
+                evidence.estimated_remaining_gain = remaining
+                evidence.epochs_for_90_percent = more
                 if remaining >= self.settings.warn_gain_share * total:
                     severity = "warning"
         resume = (f" (Keras: fit(..., initial_epoch={fx(c.x[-1] + 1)}) continues the epoch numbering)"
