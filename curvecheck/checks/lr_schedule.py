@@ -126,7 +126,8 @@ class LRSchedule(Check):
             gain = float(after.max() - before.max())
             ok = gain > self.settings.k_sigma * c.sigma
             helped += ok
-            what = (f"{c.name} improved {fmt(gain)} ({gain / c.sigma:.1f}x noise) within {self.settings.window} {unit}s"
+            times = f" ({gain / c.sigma:.1f}x noise)" if c.sigma > 0 else ""  # a noiseless curve has no ratio
+            what = (f"{c.name} improved {fmt(gain)}{times} within {self.settings.window} {unit}s"
                     if ok else "no improvement beyond noise")
             parts.append(f"{fx(xd)} ({fmt(v[i - 1])} -> {fmt(v[i])}: {what})")
             evidence.append(self.Drop(epoch=float(xd), lr_before=float(v[i - 1]), lr_after=float(v[i]), gain=gain,
