@@ -460,3 +460,16 @@ def test_no_validation_is_a_note_not_a_finding():
     report = curvecheck.analyze(synth(loss=decaying(20))).runs[0]
     assert not [f for f in report.findings if f.code == "CC401"]
     assert any(n.kind == "no_validation" for n in report.notes)
+
+
+def test_sparse_evaluations_of_a_per_step_log_are_judged_from_five():
+    """HF-style: a loss every 25 steps, 5 evaluations; eval_loss rises while the train loss falls and
+    eval_wer improves: overfitting and a loss/metric disagreement."""
+    steps = np.arange(25, 5001, 25)
+    loss = 0.05 * np.exp(-steps / 800) + 0.0002 + 0.001 * RNG.random(steps.size)
+    evals = np.arange(1000, 5001, 1000)
+    run = synth("step", loss=(steps, loss), eval_loss=(evals, np.array([0.321, 0.359, 0.394, 0.412, 0.420])),
+                eval_wer=(evals, np.array([0.789, 0.748, 0.743, 0.744, 0.745])))
+    assert fired(run, "CC201")
+    (f,) = fired(run, "CC204")
+    assert f.series == ["eval_loss", "eval_wer"] and f.evidence["metric_best_epoch"] == 3000

@@ -161,6 +161,7 @@ class Curve:
 
 
 MAIN_METRIC_ORDER = ("iou", "dice", "map", "accuracy", "f1", "auc")
+_TEXT_METRIC = re.compile(r"(^|[^a-z])(wer|cer|rouge\w*|bleu|sacrebleu|chrf)([^a-z]|$)")
 
 
 def _secondary_rank(name: str) -> int:
@@ -257,7 +258,7 @@ class RunContext:
 
     def quality_metrics(self, split: str) -> list[Series]:
         """One metric per quality kind a user may report (IoU, Dice, mAP, accuracy, F1, AUC; mAP50-95 over
-        mAP50, top-1 over top-5), in :data:`MAIN_METRIC_ORDER`. Precision and recall alone depend on a
+        mAP50, top-1 over top-5), in :data:`MAIN_METRIC_ORDER`, then a WER/CER/ROUGE/BLEU score. Precision and recall alone depend on a
         threshold and are not among them."""
         # a metric that leaves [0, 1] is a bug (CC401): nobody should monitor or report it
         metrics = [s for s in self.metrics(split) if s.finite.any() and not out_of_range(s).any()]
@@ -266,7 +267,10 @@ class RunContext:
             of_kind = [s for s in metrics if s.kind == kind]
             if of_kind:
                 out.append(min(of_kind, key=lambda s: _secondary_rank(s.name)))
-        return out
+        # then text-generation scores (WER, CER, ROUGE, BLEU), which have no kind of their own
+        text = [s for s in self.signals() if s.kind == "other" and s.split == split and s.direction != "none"
+                and s.finite.any() and _TEXT_METRIC.search(s.name.lower())]
+        return out + text[:1]
 
     def metrics(self, split: str) -> list[Series]:
         return [s for s in self.signals() if s.kind in METRIC_KINDS and s.split == split and s.direction != "none"]

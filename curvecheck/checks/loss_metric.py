@@ -51,6 +51,7 @@ class LossMetricDivergence(Check):
     kind = "loss_metric_divergence"
     severity = "warning"
     min_points = 8
+    min_evals = 5  # validation points needed when evaluations are sparser than the log (per-step logs)
 
     @dataclass(frozen=True)
     class Settings(CheckSettings):
@@ -87,12 +88,12 @@ class LossMetricDivergence(Check):
 
     def run(self, ctx: RunContext) -> list[Finding]:
         loss = ctx.curve(ctx.primary_loss("val"))
-        if loss is None or loss.n < self.min_points or not np.isfinite(loss.sigma):
+        if loss is None or loss.n < self.min_evals or not np.isfinite(loss.sigma):
             return []
         out = []
         for m in ctx.quality_metrics("val"):
             metric = ctx.curve(m)
-            if metric is None or metric.n < self.min_points or not np.isfinite(metric.sigma):
+            if metric is None or metric.n < self.min_evals or not np.isfinite(metric.sigma):
                 continue
             finding = self._disagree(ctx, loss, metric) or self._flat_metric(ctx, loss, metric)
             if finding:
@@ -106,7 +107,7 @@ class LossMetricDivergence(Check):
 
     def _disagree(self, ctx: RunContext, loss: Curve, metric: Curve) -> Finding | None:
         pairs = aligned(loss, metric)
-        if pairs is None or pairs[2].shape[0] < self.min_points:
+        if pairs is None or pairs[2].shape[0] < self.min_evals:
             return None
         il, im, xs = pairs
         for basis in ("raw", "smoothed"):
@@ -120,7 +121,8 @@ class LossMetricDivergence(Check):
     def _judge(self, xs, lg, mg, loss: Curve, metric: Curve, basis: str) -> LossMetricDivergence.Evidence | None:
         st = self.settings
         bl, bm = int(np.argmax(lg)), int(np.argmax(mg))  # first on ties
-        if abs(bl - bm) < st.min_epochs_apart:
+        lasting_need = math.ceil(st.min_share * xs.shape[0])
+        if abs(bl - bm) < min(st.min_epochs_apart, lasting_need):
             return None
         need_m = max(st.k_sigma * metric.sigma, self._effect(metric))
         if mg[bm] - mg[bl] <= need_m:
@@ -130,7 +132,7 @@ class LossMetricDivergence(Check):
         metric_better = int(np.sum(mt > mt[bl] + need_m))
         loss_better = int(np.sum(lt > lt[bm] + st.k_sigma * loss.sigma))
         lasting = max(metric_better, loss_better, abs(bl - bm))  # the bests far apart: it lasted that long
-        if lasting < math.ceil(st.min_share * xs.shape[0]):
+        if lasting < lasting_need:
             return None
         return self.Evidence(
             loss_best_epoch=float(xs[bl]), metric_best_epoch=float(xs[bm]),
