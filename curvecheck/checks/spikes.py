@@ -5,7 +5,7 @@ import numpy as np
 
 from .. import findings
 from ..findings import Finding
-from ..signal import neighbour_median
+from ..signal import neighbour_median, noise_level
 from .base import Check, CheckSettings, Curve, RunContext, fmt, fx, setting
 
 
@@ -15,7 +15,8 @@ class Spikes(Check):
     What it detects: a point of a loss series at least ``ratio`` times its local level (the median
     of the ``half_window`` points on each side of it) that is worse than the point before it and
     comes back: within the next ``return_within`` points the loss is again closer to the local level
-    than to the peak. Judged against the curve's own level at that point, so a 1.2x bump on a calm
+    than to the peak. The jump must also exceed ``min_noise`` times the noise level of the points
+    around it (single-batch losses that scatter as widely as their level have no spikes to speak of). Judged against the curve's own level at that point, so a 1.2x bump on a calm
     converged curve is not a spike, and a 10x spike is found even when a huge first epoch sets the
     run's range. The first ``skip_first`` epochs are not judged (start-up), nor is the last point
     (it cannot come back yet). A loss that can be zero or negative (no level to compare with) needs a
@@ -43,6 +44,7 @@ class Spikes(Check):
         ratio: float = setting(2.0, "a spike is at least this many times the local level")
         half_window: int = setting(3, "points on each side whose median is the local level")
         return_within: int = setting(3, "the curve must come back within this many points")
+        min_noise: float = setting(3.0, "... and at least this many noise levels of the points around it")
         k_sigma: float = setting(
             20.0, "for losses without a positive level: the jump in multiples of the local noise")
         skip_first: int = setting(1, "epochs at the start that are not judged")
@@ -87,11 +89,15 @@ class Spikes(Check):
         return out
 
     def _high(self, v: np.ndarray, level: np.ndarray, i: int) -> bool:
+        half = self.settings.half_window
+        around = np.concatenate([v[max(0, i - half):i], v[i + 1:i + 1 + half]])
+        noise = noise_level(around) if around.size >= 3 else float("nan")
+        noise = noise if np.isfinite(noise) else 0.0
         if level[i] > 0:
-            return bool(v[i] >= self.settings.ratio * level[i])
+            # a multiple of the level, and clear of the noise around it (a curve whose points scatter as
+            # widely as their level, e.g. single-batch losses, has no spikes to speak of)
+            return bool(v[i] >= self.settings.ratio * level[i] and v[i] - level[i] > self.settings.min_noise * noise)
         # no positive level (a loss that can be <= 0): far beyond the noise of the points around it
-        around = np.concatenate([v[max(0, i - 4):i], v[i + 1:i + 5]])
-        noise = float(np.median(np.abs(np.diff(around)))) if around.size >= 3 else 0.0
         return noise > 0 and v[i] - level[i] > self.settings.k_sigma * noise
 
     def _finding(self, ctx: RunContext, c: Curve, idx: list[int]) -> Finding:
