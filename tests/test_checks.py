@@ -473,3 +473,10 @@ def test_sparse_evaluations_of_a_per_step_log_are_judged_from_five():
     assert fired(run, "CC201")
     (f,) = fired(run, "CC204")
     assert f.series == ["eval_loss", "eval_wer"] and f.evidence["metric_best_epoch"] == 3000
+
+
+def test_points_scattering_as_widely_as_their_level_have_no_spikes():
+    """Single-batch losses logged as epochs (Lightning per-step rows): 0.01-0.25 around a level of ~0.08."""
+    loss = np.r_[1.2, 0.08 + 0.06 * np.sin(np.arange(29) * 2.1) + 0.04 * RNG.random(29)]
+    loss[15] = 0.2
+    assert not fired(synth(loss=loss), "CC103")
