@@ -8,6 +8,7 @@
 
 from __future__ import annotations
 
+import itertools
 import math
 import warnings
 
@@ -124,7 +125,7 @@ def bin_medians(x: np.ndarray, values: np.ndarray, edges: np.ndarray) -> tuple[n
     values = np.asarray(values, dtype=np.float64)
     bounds = np.concatenate([[-np.inf], np.asarray(edges, dtype=np.float64)])
     xs, vs = [], []
-    for lo, hi in zip(bounds[:-1], bounds[1:]):
+    for lo, hi in itertools.pairwise(bounds):
         inside = (x > lo) & (x <= hi) & np.isfinite(values)
         if inside.any():
             xs.append(float(hi))

@@ -9,10 +9,11 @@ import numpy as np
 import pytest
 
 import curvecheck
-from curvecheck.checks.base import setting_docs
 from curvecheck.checks import CHECKS, find_check, run_checks, select_checks
+from curvecheck.checks.base import setting_docs
 from curvecheck.errors import UsageError
 from curvecheck.findings import KINDS
+from curvecheck.model import Run, make_series
 
 from .conftest import CORPUS, SAMPLES, WRITTEN
 
@@ -299,7 +300,6 @@ def test_repeated_steps_are_reported():
 
 # --- threshold edges on synthetic curves (real logs above prove the behaviour; these pin the rules) ------
 
-from curvecheck.model import Run, make_series  # noqa: E402
 
 RNG = np.random.default_rng(0)
 

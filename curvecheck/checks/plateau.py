@@ -11,7 +11,6 @@ from ..signal import noise_level
 from .base import Check, CheckSettings, Curve, RunContext, fmt, fx, lr_drops, setting
 from .stuck_metric import frozen_while_loss_moves
 
-
 TREND_NOISE = 1.2533 / np.sqrt(5)  # noise of a 5-point median relative to one point's (Gaussian noise)
 
 
