@@ -481,3 +481,15 @@ def test_points_scattering_as_widely_as_their_level_have_no_spikes():
     loss[15] = 0.25  # 2.4x the median of its neighbours (0.105), but within 3 noise levels of them
     assert not fired(synth(loss=loss), "CC103")
     assert fired(synth(loss=loss), "CC103", min_noise=0.0)
+
+
+def test_a_long_per_step_series_alone_is_judged_on_interval_medians():
+    steps = np.arange(1, 2001)
+    loss = 1.0 / np.sqrt(steps) + 0.05 * RNG.random(2000)
+    loss[[300, 900, 1500]] = 3.0  # single bad batches, far beyond the minibatch noise
+    run = synth("step", loss=(steps, loss))
+    assert not fired(run, "CC103")
+    from curvecheck.checks.base import RunContext
+
+    c = RunContext(run).curve(run["loss"])
+    assert c.per_step and c.n == 50

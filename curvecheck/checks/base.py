@@ -175,6 +175,8 @@ def _secondary_rank(name: str) -> int:
 
 
 PER_STEP_RATIO = 3  # a series logged this many times as often as the sparsest one is per-step
+PER_STEP_MIN_POINTS = 500  # ... as is one logged at this many steps when nothing is sparser
+PER_STEP_BINS = 50  # intervals a per-step series is summarised in when there is no evaluation grid
 
 
 class RunContext:
@@ -197,7 +199,7 @@ class RunContext:
             x, v = series.x[finite], series.values[finite]
             per_step = self.per_step(series)
             if per_step:
-                x, v = bin_medians(x, v, self._evaluation_grid())
+                x, v = bin_medians(x, v, self._evaluation_grid(series))
             self._curves[series.name] = Curve(series, x, v, sign, per_step) if v.shape[0] >= 1 else None
         return self._curves[series.name]
 
@@ -208,14 +210,24 @@ class RunContext:
 
     def per_step(self, series: Series) -> bool:
         """True for a per-step (minibatch) series: on a step axis, logged at least ``PER_STEP_RATIO``
-        times as often as the run's sparsest series (validation, or per-epoch averages)."""
+        times as often as the run's sparsest series (validation, or per-epoch averages), or, when
+        nothing is logged more sparsely, at ``PER_STEP_MIN_POINTS`` steps or more."""
         sparse = self._sparsest
-        return (self.x_axis == "step" and sparse is not None and series is not sparse and series.kind != "lr"
-                and int(series.finite.sum()) >= PER_STEP_RATIO * int(sparse.finite.sum()))
+        if self.x_axis != "step" or sparse is None or series.kind == "lr":
+            return False
+        n = int(series.finite.sum())
+        if series is not sparse and n >= PER_STEP_RATIO * int(sparse.finite.sum()):
+            return True
+        return n >= PER_STEP_MIN_POINTS and n < PER_STEP_RATIO * int(sparse.finite.sum())
 
-    def _evaluation_grid(self) -> np.ndarray:
+    def _evaluation_grid(self, series: Series) -> np.ndarray:
+        """Interval ends for a per-step series: the evaluation steps of the sparsest series, or, when the
+        series is (about) the sparsest itself, ``PER_STEP_BINS`` intervals of equal point count."""
         sparse = self._sparsest
-        return np.unique(sparse.x[sparse.finite]) if sparse is not None else np.array([])
+        if sparse is not None and PER_STEP_RATIO * int(sparse.finite.sum()) <= int(series.finite.sum()):
+            return np.unique(sparse.x[sparse.finite])
+        x = series.x[series.finite]
+        return np.unique(np.quantile(x, np.linspace(0, 1, PER_STEP_BINS + 1)[1:], method="lower"))
 
     @property
     def x_axis(self) -> str:
