@@ -493,3 +493,13 @@ def test_a_long_per_step_series_alone_is_judged_on_interval_medians():
 
     c = RunContext(run).curve(run["loss"])
     assert c.per_step and c.n == 50
+
+
+def test_a_metric_that_leaves_0_1_is_reported_once_and_never_recommended():
+    """BrandtKaufmann's val_F1_score reaches 1.059: CC401 calls it a bug, so no other check judges it
+    (no 'monitor val_F1_score' advice, no 'validation better than training' on it)."""
+    fs = findings(CORPUS / "keras_csv/BrandtKaufmann-CatClassifier__training.log")
+    assert any(f.code == "CC401" and f.series == ["val_F1_score"] for f in fs)
+    others = [f for f in fs if f.code != "CC401"]
+    assert not [f for f in others if "val_F1_score" in f.series or "F1_score" in f.series]
+    assert not [f for f in others if "val_F1_score" in f.advice]

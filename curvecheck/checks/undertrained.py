@@ -76,6 +76,8 @@ class Undertrained(Check):
         min_t: float
         noise_sigma: float
         threshold: float  # the recent improvement that counts (min_share of the total)
+        window_start_value: float = float("nan")  # the raw values at the start of the window and at the end
+        last_value: float = float("nan")
         gain_per_epoch: float | None = None  # when no slowing shows
         estimated_level: float | None = None  # saturating fit: where the curve is heading
         estimated_remaining_gain: float | None = None
@@ -99,35 +101,40 @@ class Undertrained(Check):
         return [self._finding(ctx, c, w, recent, total, t)]
 
     def _finding(self, ctx: RunContext, c: Curve, w: int, recent: float, total: float, t: float) -> Finding:
-        unit = ctx.x_axis
         half = c.n // 2
         fit = fit_saturation(c.x[half:], c.goodness[half:])
-        msg = (f"{c.name} still improves at the end: {fmt(c.values[-w])} -> {fmt(c.values[-1])} over the last {w} "
-               f"{unit}s (regression slope t = {t:.1f}; {recent / total:.0%} of the run's improvement).")
-        evidence = self.Evidence(window_epochs=w, recent_improvement=recent, total_improvement=total, slope_t=t,
-                                 min_t=self.settings.min_t, noise_sigma=c.sigma,
-                                 threshold=self.settings.min_share * total)
+        ev = self.Evidence(window_epochs=w, recent_improvement=recent, total_improvement=total, slope_t=t,
+                           min_t=self.settings.min_t, noise_sigma=c.sigma, threshold=self.settings.min_share * total,
+                           window_start_value=float(c.values[-w]), last_value=float(c.values[-1]))
         severity = "info"
         if fit is None:
-            per_epoch = recent / w
-            msg += f" No sign of slowing down: about {fmt(c.sign * per_epoch)} per {unit}."
-            evidence.gain_per_epoch = per_epoch
+            ev.gain_per_epoch = recent / w
             severity = "warning"
         else:
             a, _b, tau = fit
             remaining = a - c.goodness[-1]
             if remaining > 0:
-                more = tau * np.log(10)
-                msg += (f" A saturating fit puts the curve's level at {fmt(c.sign * a)}: about {fmt(remaining)} "
-                        f"more to gain, 90% of it within ~{more:.0f} more {unit}s.")
-                evidence.estimated_level = c.sign * a
-                evidence.estimated_remaining_gain = remaining
-                evidence.epochs_for_90_percent = more
+                ev.estimated_level = c.sign * a
+                ev.estimated_remaining_gain = remaining
+                ev.epochs_for_90_percent = tau * np.log(10)
                 if remaining >= self.settings.warn_gain_share * total:
                     severity = "warning"
         resume = (f" (Keras: fit(..., initial_epoch={fx(c.x[-1] + 1)}) continues the epoch numbering)"
                   if ctx.run.format.startswith("keras") and ctx.x_axis == "epoch" else "")
-        return self.finding(series=[c.name], epochs={"start": c.x[-w], "end": c.x[-1]}, message=msg,
-                            evidence=evidence, severity=severity,
+        return self.finding(series=[c.name], epochs={"start": c.x[-w], "end": c.x[-1]},
+                            message=self.message(ctx.x_axis, c.name, c.sign, ev), evidence=ev, severity=severity,
                             advice=(f"Train longer: resume from the last checkpoint{resume}. If progress has been "
                                     "slow and steady from the start, the learning rate may be too low."))
+
+    @staticmethod
+    def message(unit: str, name: str, sign: float, ev: Undertrained.Evidence) -> str:
+        msg = (f"{name} still improves at the end: {fmt(ev.window_start_value)} -> {fmt(ev.last_value)} over the "
+               f"last {ev.window_epochs} {unit}s (regression slope t = {ev.slope_t:.1f}; "
+               f"{ev.recent_improvement / ev.total_improvement:.0%} of the run's improvement).")
+        if ev.gain_per_epoch is not None:
+            msg += f" No sign of slowing down: about {fmt(sign * ev.gain_per_epoch)} per {unit}."
+        elif ev.estimated_remaining_gain is not None:
+            msg += (f" A saturating fit puts the curve's level at {fmt(ev.estimated_level)}: about "
+                    f"{fmt(ev.estimated_remaining_gain)} more to gain, 90% of it within ~{ev.epochs_for_90_percent:.0f} "
+                    f"more {unit}s.")
+        return msg
