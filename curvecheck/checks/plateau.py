@@ -14,6 +14,18 @@ from .stuck_metric import frozen_while_loss_moves
 TREND_NOISE = 1.2533 / np.sqrt(5)  # noise of a 5-point median relative to one point's (Gaussian noise)
 
 
+def _reduce_on_plateau(ctx: RunContext) -> str:
+    """How the log's own framework reduces the LR on a plateau (Run.framework when the reader sets it)."""
+    framework = getattr(ctx.run, "framework", None) or ("keras" if ctx.run.format.startswith("keras") else "")
+    return {
+        "keras": "keras.callbacks.ReduceLROnPlateau(monitor='val_loss', factor=0.2, patience=5)",
+        "lightning": "torch.optim.lr_scheduler.ReduceLROnPlateau returned with monitor='val_loss' from "
+                     "configure_optimizers",
+        "hf": "TrainingArguments(lr_scheduler_type='reduce_lr_on_plateau')",
+        "ultralytics": "a lower lr0 or lrf, or patience= to stop",
+    }.get(framework, "a reduce-on-plateau scheduler, factor 0.2, patience 5")
+
+
 @dataclass
 class Stall:
     """The longest window at the end of a curve without improvement beyond noise and progress."""
@@ -230,8 +242,7 @@ class Plateau(Check):
             advice = ("The learning rate is already at its floor: more epochs will not help. Stop here, or change "
                       "the schedule (warm restarts), the model or the data.")
         elif ctx.lr is not None and not ev.lr_drops_during_stall and not ev.lr_in_stall:
-            advice = ("Reduce the learning rate on plateaus (ReduceLROnPlateau(monitor='val_loss', factor=0.2, "
-                      "patience=5)) or stop (EarlyStopping).")
+            advice = f"Reduce the learning rate on plateaus ({_reduce_on_plateau(ctx)}) or stop early."
         else:
             advice = "Stop earlier (EarlyStopping on the validation curve) or try a different schedule."
         if split == "train":
