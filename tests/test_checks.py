@@ -503,3 +503,15 @@ def test_a_metric_that_leaves_0_1_is_reported_once_and_never_recommended():
     others = [f for f in fs if f.code != "CC401"]
     assert not [f for f in others if "val_F1_score" in f.series or "F1_score" in f.series]
     assert not [f for f in others if "val_F1_score" in f.advice]
+
+
+def test_plateau_advice_speaks_the_logs_framework():
+    n = 40
+    loss = np.r_[decaying(20, end=0.1), 0.1 + 0.001 * (-1.0) ** np.arange(n - 20)]
+    lr = np.full(n, 1e-3)  # never reduced: the advice is to reduce it on plateaus
+    keras = synth(loss=loss, lr=lr)
+    (f,) = fired(keras, "CC202")
+    assert "keras.callbacks.ReduceLROnPlateau" in f.advice
+    keras.format = "tensorboard"
+    (g,) = fired(keras, "CC202")
+    assert "keras" not in g.advice and "reduce-on-plateau scheduler" in g.advice
