@@ -88,7 +88,7 @@ class Undertrained(Check):
         c = ctx.curve(s)
         if c is None or c.n < self.min_points or not np.isfinite(c.sigma):
             return []
-        w = max(4, int(round(self.settings.window_share * c.n)))
+        w = max(4, round(self.settings.window_share * c.n))
         best = c.best_index()
         if best < c.n - w:
             return []
