@@ -16,7 +16,9 @@ TREND_NOISE = 1.2533 / np.sqrt(5)  # noise of a 5-point median relative to one p
 
 def _reduce_on_plateau(ctx: RunContext) -> str:
     """How the log's own framework reduces the LR on a plateau (Run.framework when the reader sets it)."""
-    framework = getattr(ctx.run, "framework", None) or ("keras" if ctx.run.format.startswith("keras") else "")
+    framework = getattr(ctx.run, "framework", None)
+    if framework in (None, "", "generic"):
+        framework = "keras" if ctx.run.format.startswith("keras") else ""
     return {
         "keras": "keras.callbacks.ReduceLROnPlateau(monitor='val_loss', factor=0.2, patience=5)",
         "lightning": "torch.optim.lr_scheduler.ReduceLROnPlateau returned with monitor='val_loss' from "
