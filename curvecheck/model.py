@@ -8,7 +8,7 @@ epochs from 0, so epoch 0 is the first epoch).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Iterator
+from typing import Any, Iterator
 
 import numpy as np
 
@@ -54,6 +54,9 @@ class Series:
     values: np.ndarray
     info: MetricInfo
     wall_time: np.ndarray | None = None
+    # logged several times per epoch in an epoch-based run (Lightning's train_loss_step): kept for
+    # plots and users, but not a curve the checks judge; its per-epoch value is another series
+    step_level: bool = False
 
     def __len__(self) -> int:
         return int(self.values.shape[0])
@@ -77,12 +80,20 @@ class Series:
     @property
     def is_signal(self) -> bool:
         """True for curves worth diagnosing (not epoch/time/step bookkeeping columns)."""
-        return not is_bookkeeping(self.name)
+        return not self.step_level and not is_bookkeeping(self.name)
 
 
 @dataclass
 class Run:
-    """A training run read from one log file or TensorBoard run directory."""
+    """A training run read from one log file or TensorBoard run directory.
+
+    ``series`` is read-only once the run is built: facts derived from it (distinct x values,
+    train/val pairs) are computed once and cached, because every check asks for them.
+    ``framework`` names what wrote the log (keras, lightning, hf, ultralytics, tensorboard,
+    generic) so advice can be framework-specific. ``meta`` holds what the log says about the
+    run besides its curves, e.g. ``planned_epochs``, ``checkpoints`` (``{step: path}`` of the
+    checkpoint folders on disk), ``best_model_checkpoint``.
+    """
 
     source: str
     format: str
@@ -92,6 +103,19 @@ class Run:
     segments: list[Segment] = field(default_factory=list)
     selected_segment: int | None = None  # 1-based; None when the log has one segment
     epoch_base: int = 0  # the number the log gives its first epoch (Keras CSVLogger: 0)
+    framework: str = "generic"
+    meta: dict[str, Any] = field(default_factory=dict)
+    name: str = ""  # short unique label when several runs are read together (default: the source)
+    _cache: dict[str, Any] = field(default_factory=dict, init=False, repr=False, compare=False)
+
+    def _cached(self, key: str, compute):
+        # keyed on the series mapping too, so a run whose series were replaced is recomputed
+        stamp = (id(self.series), len(self.series))
+        hit = self._cache.get(key)
+        if hit is None or hit[0] != stamp:
+            hit = (stamp, compute())
+            self._cache[key] = hit
+        return hit[1]
 
     def __iter__(self) -> Iterator[Series]:
         return iter(self.series.values())
@@ -105,9 +129,14 @@ class Run:
     @property
     def num_points(self) -> int:
         """Number of distinct x values (epochs or steps) across all series."""
-        xs = [s.x for s in self.series.values() if len(s)]
+        return self._cached("num_points", self._count_points)
+
+    def _count_points(self) -> int:
+        xs = [s.x for s in self.series.values() if len(s) and not s.step_level]
         if not xs:
             return 0
+        if all(x is xs[0] or np.array_equal(x, xs[0]) for x in xs[1:]):
+            xs = xs[:1]  # one shared axis (CSV, JSON): no need to concatenate copies
         return int(np.unique(np.concatenate(xs)).shape[0])
 
     def signals(self) -> list[Series]:
@@ -115,6 +144,9 @@ class Run:
 
     def pairs(self) -> list[tuple[Series, Series]]:
         """(train, val) series of the same quantity: loss/val_loss, iou/val_iou, ..."""
+        return list(self._cached("pairs", self._find_pairs))
+
+    def _find_pairs(self) -> list[tuple[Series, Series]]:
         by_base: dict[str, dict[str, Series]] = {}
         for s in self.signals():
             if s.kind == "lr":
@@ -123,12 +155,15 @@ class Run:
         return [(d["train"], d["val"]) for d in by_base.values() if "train" in d and "val" in d]
 
     def partner(self, name: str) -> Series | None:
+        """The other half of ``name``'s train/val pair (one dict lookup, not a scan of all pairs)."""
+        return self._cached("partners", self._partner_map).get(name)
+
+    def _partner_map(self) -> dict[str, Series]:
+        out: dict[str, Series] = {}
         for train, val in self.pairs():
-            if train.name == name:
-                return val
-            if val.name == name:
-                return train
-        return None
+            out.setdefault(train.name, val)
+            out.setdefault(val.name, train)
+        return out
 
     def lr_series(self) -> Series | None:
         candidates = [s for s in self.series.values() if s.kind == "lr"]
@@ -144,12 +179,14 @@ class Run:
         return df
 
 
-def make_series(name: str, x, values, wall_time=None, direction: str | None = None) -> Series:
+def make_series(name: str, x, values, wall_time=None, direction: str | None = None,
+                meaning: str | None = None) -> Series:
+    """``meaning`` is what the user said the series is (``--column acc2=val_accuracy``)."""
     return Series(
         name=name,
         x=np.asarray(x, dtype=np.float64),
         values=np.asarray(values, dtype=np.float64),
-        info=understand(name, direction),
+        info=understand(meaning or name, direction),
         wall_time=None if wall_time is None else np.asarray(wall_time, dtype=np.float64),
     )
 

@@ -97,9 +97,6 @@ def test_empty_file_from_the_corpus_and_good_file_still_reported():
     assert "empty file" in res.stderr and "val_mean_io_u_5" in res.stdout
 
 
-def test_lightning_csv_is_named_not_misread():
-    res = run_cli("analyze", CORPUS / "lightning_csv/10sajan10-CS6994FinalProject__air_temperature_v0_metrics.csv")
-    assert res.returncode == 2 and "Lightning" in res.stderr
 
 
 def test_usage_errors_exit_2():

@@ -110,12 +110,15 @@ def test_ultralytics_results_csv_padded_header():
     assert run.partner("train/box_loss").name == "val/box_loss"
 
 
-def test_truncated_last_row(tmp_path):
+def test_partial_last_row_is_dropped_with_a_note_not_read_as_data(tmp_path):
     src = (WRITTEN / "keras_nan.csv").read_text()
+    full = curvecheck.load(WRITTEN / "keras_nan.csv")
     cut = tmp_path / "cut.csv"
     cut.write_text(src[: src.rindex(",")])  # the run was killed while writing the last row
     run = curvecheck.load(cut)
-    assert any(n.kind == "truncated" for n in run.notes)
+    assert any(n.kind == "partial_row" for n in run.notes)
+    assert run["loss"].x.tolist() == full["loss"].x.tolist()[:-1]
+    assert np.array_equal(run["loss"].values, full["loss"].values[:-1], equal_nan=True)
 
 
 def test_user_log_is_never_modified():

@@ -60,15 +60,3 @@ def test_lists_of_another_length_are_ignored():
 def test_history_suffix_names_pair_up():
     run = curvecheck.load(CORPUS / "keras_json/IbrahimEmad11-MammoDetect__training_history.json")
     assert run.partner("train_loss_history").name == "val_loss_history"
-
-
-def test_hugging_face_state_is_named_not_misread():
-    with pytest.raises(InputError, match="Hugging Face"):
-        curvecheck.load(CORPUS / "hf_trainer_state/Tashu014-lora-imdb-distilbert__trainer_state.json")
-
-
-def test_json_lines_is_named_not_misread(tmp_path):
-    path = tmp_path / "metrics.jsonl"
-    path.write_text('{"step": 20, "loss": 8.5}\n{"step": 40, "loss": 7.9}\n')
-    with pytest.raises(InputError, match="JSON Lines"):
-        curvecheck.load(path)

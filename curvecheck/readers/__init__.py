@@ -1,84 +1,123 @@
-"""Readers: detect a log's format from its content and turn it into a :class:`~curvecheck.model.Run`."""
+"""Readers: detect a log's format from its content and turn it into a :class:`~curvecheck.model.Run`.
+
+The formats are declared once, in :data:`~curvecheck.readers.registry.READERS`; each reader is a
+module with ``read(source, options) -> Run``.
+"""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 from ..errors import InputError
 from ..model import Run
 from .common import apply_directions, validate_run
+from .registry import FORMATS, READERS, ReadOptions, framework_of
+from .source import Source, is_stdin, read_bytes
 
-FORMATS = ("keras_csv", "keras_json", "tensorboard")
-_SNIFF_BYTES = 4096
+__all__ = ["FORMATS", "READERS", "ReadOptions", "detect_format", "load"]
+
+_SNIFF_CHARS = 65536
 
 
-def detect_format(path: Path) -> str:
-    """Name the reader for ``path`` from its content (not its file name)."""
+def detect_format(source: Source) -> str:
+    """Name the reader for ``source`` from its content (not its file name)."""
     from .tensorboard import find_event_files, looks_like_event_file
 
-    if path.is_dir():
-        if find_event_files(path):
+    if source.is_dir:
+        from .hf_trainer_state import find_trainer_state
+
+        if find_trainer_state(source.path) is not None:
+            return "hf_trainer_state"
+        if find_event_files(source.path):
             return "tensorboard"
-        raise InputError(path, "directory holds no training logs (no TensorBoard event files found)")
-    with path.open("rb") as fh:
-        head = fh.read(_SNIFF_BYTES)
-    if not head.strip():
-        raise InputError(path, "empty file")
-    if looks_like_event_file(head):
+        raise InputError(source.label, "directory holds no training logs (no TensorBoard event files and no "
+                                       "trainer_state.json)")
+    data = source.data or b""
+    if not data.strip():
+        raise InputError(source.label, "empty file")
+    if looks_like_event_file(data[:4096]):
         return "tensorboard"
-    if b"\x00" in head:
-        raise InputError(path, "binary file that is not a TensorBoard event file: not a training log")
-    text = head.decode("utf-8-sig", errors="replace").lstrip()
-    if text[:1] in "{[\"":
-        return "keras_json"
+    if b"\x00" in data[:4096]:
+        raise InputError(source.label, "binary file that is not a TensorBoard event file: not a training log")
+    text = source.text.lstrip()
+    if text[:1] in "{[" or (text[:1] == '"' and _is_json(text)):
+        return _json_flavour(text)
     first_line = text.splitlines()[0] if text else ""
-    if any(d in first_line for d in (",", ";", "\t")) or "\n" in text:
-        return "keras_csv"
-    raise InputError(path, "unknown format: not a CSV history, a History JSON or a TensorBoard event file")
+    if not any(d in first_line for d in (",", ";", "\t", "|")) and "\n" not in text.strip():
+        raise InputError(source.label, "unknown format: not a CSV table, a JSON history or log, or a "
+                                       "TensorBoard event file")
+    from .csv_log import csv_flavour
+
+    return csv_flavour(text[:_SNIFF_CHARS])
 
 
-def _read_text(path: Path) -> str:
-    data = path.read_bytes()
+def _is_json(text: str) -> bool:
     try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        return data.decode("latin-1")
+        json.loads(text)
+    except (ValueError, RecursionError):
+        return False
+    return True
+
+
+def _json_flavour(text: str) -> str:
+    lines = [ln.strip() for ln in text[:_SNIFF_CHARS].splitlines() if ln.strip()]
+    if len(lines) > 1 and lines[0].startswith("{") and lines[1].startswith("{"):
+        try:
+            json.loads(lines[0])
+            return "jsonl"  # a complete object on the first line, another after it
+        except (ValueError, RecursionError):
+            pass
+    if '"log_history"' in text:
+        return "hf_trainer_state"
+    return "keras_json"
+
+
+def open_source(path: Path) -> Source:
+    """The log at ``path`` ('-' is stdin): a folder, or a file's bytes (gunzipped)."""
+    if is_stdin(path):
+        return Source(path, read_bytes(path))
+    try:
+        is_dir = path.is_dir()
+        exists = is_dir or path.exists() or path.is_symlink()
+    except OSError as exc:  # a symlink loop, a name too long
+        raise InputError(path, f"cannot read: {exc.strerror or exc}") from None
+    if not exists:
+        raise InputError(path, "no such file or directory")
+    return Source(path, None if is_dir else read_bytes(path))
 
 
 def load(path: str | Path, format: str | None = None, *, segment: int | None = None,
-         directions: dict[str, str] | None = None) -> Run:
-    """Read one training log (file or TensorBoard run directory) into a :class:`Run`.
+         directions: dict[str, str] | None = None, x: str | None = None,
+         columns: dict[str, str] | None = None) -> Run:
+    """Read one training log (a file, '-' for stdin, or a run folder) into a :class:`Run`.
 
-    ``format`` forces a reader (one of :data:`FORMATS`); by default the content decides.
+    ``format`` forces a reader (a key of :data:`READERS`); by default the content decides.
     ``segment`` picks one of several runs appended to the same log (1-based; default: the last).
     ``directions`` overrides the improvement direction per series, e.g. ``{"val_wer": "min"}``.
+    ``x`` names the x-axis column of a table; ``columns`` says what columns are
+    (``{"acc2": "val_accuracy", "it": "step", "notes": "ignore"}``).
     Raises :class:`~curvecheck.errors.InputError` with a one-line reason for unreadable input.
     """
     path = Path(path)
-    directions = dict(directions or {})
-    if not path.exists():
-        raise InputError(path, "no such file or directory")
-    if format is not None and format not in FORMATS:
-        raise InputError(path, f"unknown --log-format '{format}' (choose from {', '.join(FORMATS)})")
-    if path.is_file() and path.stat().st_size == 0:
-        raise InputError(path, "empty file")
-    fmt = format or detect_format(path)
+    if format is not None and format not in READERS:
+        raise InputError(path, f"unknown --log-format '{format}' (choose from {', '.join(READERS)})")
+    source = open_source(path)
+    options = ReadOptions(segment=segment, directions=dict(directions or {}), x=x, roles=dict(columns or {}))
+    fmt = format or detect_format(source)
+    if source.is_dir and READERS[fmt].module not in ("tb", "hf_trainer_state"):
+        raise InputError(path, f"is a directory; --log-format {fmt} needs a file")
     try:
-        if fmt == "tensorboard":
-            from .tensorboard import read_tensorboard
-
-            run = read_tensorboard(path, segment=segment, directions=directions)
-        elif path.is_dir():
-            raise InputError(path, f"is a directory; --log-format {fmt} needs a file")
-        elif fmt == "keras_json":
-            from .keras_json import read_keras_json
-
-            run = read_keras_json(path, _read_text(path), segment=segment, directions=directions)
-        else:
-            from .csv_log import read_csv_log
-
-            run = read_csv_log(path, _read_text(path), segment=segment, directions=directions)
+        run = READERS[fmt].load()(source, options)
     except (OSError, UnicodeError) as exc:
-        raise InputError(path, f"cannot read: {exc.strerror or exc}") from None
-    apply_directions(run, directions, path)
-    return validate_run(run, path)
+        raise InputError(source.label, f"cannot read: {getattr(exc, 'strerror', None) or exc}") from None
+    except RecursionError:
+        raise InputError(source.label, "nested too deeply to be a training log") from None
+    except MemoryError:
+        raise InputError(source.label, "not enough memory to read this log") from None
+    if run.framework == "generic":
+        run.framework = framework_of(run.format)
+    if not run.name:
+        run.name = source.label
+    apply_directions(run, options.directions, Path(source.label))
+    return validate_run(run, Path(source.label))

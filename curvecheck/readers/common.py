@@ -39,6 +39,12 @@ def segments_note(segments, chosen: int | None, unit: str, restart_rows: list[in
                             f"as asked (--segment {chosen}).")
 
 
+def name_list(names: list[str], limit: int = 12) -> str:
+    """'a, b, c' for a note; long lists (a JSON of 20,000 keys) are cut: '... and 19,988 more'."""
+    shown = ", ".join(names[:limit])
+    return shown if len(names) <= limit else f"{shown} ... and {len(names) - limit:,} more"
+
+
 def _fmt(v: float) -> str:
     return str(int(v)) if float(v).is_integer() else f"{v:g}"
 
@@ -49,17 +55,28 @@ def run_from_table(
     x: np.ndarray,
     columns: dict[str, np.ndarray],
     *,
+    present: dict[str, np.ndarray] | None = None,
+    block_starts: list[int] | None = None,
     x_axis: str = "epoch",
     notes: list[Note] | None = None,
     segment: int | None = None,
     directions: dict[str, str] | None = None,
+    roles: dict[str, str] | None = None,
     wall_time: np.ndarray | None = None,
+    meta: dict | None = None,
 ) -> Run:
-    """Build a Run from columns that share one x column (CSV rows, History JSON lists)."""
+    """Build a Run from columns that share one x column (CSV rows, History JSON lists, JSON Lines).
+
+    ``present[name]`` marks the rows where ``name`` was logged (default: every row): the other
+    rows are gaps and are left out of that series. ``block_starts`` are rows where a new run
+    starts although x does not go back (a repeated CSV header).
+    """
     notes = list(notes or [])
     directions = directions or {}
+    roles = roles or {}
+    present = present or {}
     x = np.asarray(x, dtype=np.float64)
-    starts = segment_starts(x)
+    starts = sorted(set(segment_starts(x)) | set(block_starts or ()))
     segments = describe_segments(x, starts)
     check_segment_choice(path, segment, len(segments))
     rows = select_segment_indices(x, starts, segment) if len(segments) > 1 else np.arange(x.shape[0])
@@ -67,9 +84,13 @@ def run_from_table(
         notes.append(segments_note(segments, segment, x_axis, [s + 1 for s in starts[1:]]))
     series: dict[str, Series] = {}
     for name, values in columns.items():
-        wt = None if wall_time is None else wall_time[rows]
-        series[name] = make_series(name, x[rows], np.asarray(values, dtype=np.float64)[rows], wt,
-                                   directions.get(name))
+        keep = rows if name not in present else rows[np.asarray(present[name])[rows]]
+        if keep.shape[0] == 0:
+            continue
+        wt = None if wall_time is None else wall_time[keep]
+        series[name] = make_series(name, x[keep], np.asarray(values, dtype=np.float64)[keep], wt,
+                                   directions.get(name), roles.get(name))
+    first_x = x[rows[0]] if rows.shape[0] else 0
     return Run(
         source=str(path),
         format=fmt,
@@ -78,7 +99,8 @@ def run_from_table(
         notes=notes,
         segments=segments if len(segments) > 1 else [],
         selected_segment=segment if len(segments) > 1 else None,
-        epoch_base=int(x[0]) if x.shape[0] and x_axis == "epoch" and x[0] in (0, 1) else 0,
+        epoch_base=int(first_x) if x_axis == "epoch" and first_x in (0, 1) else 0,
+        meta=dict(meta or {}),
     )
 
 

@@ -1,145 +1,179 @@
-"""Keras CSVLogger files and other per-epoch CSV histories (pandas dumps, Ultralytics results.csv).
+"""Per-epoch (or per-step) CSV histories: Keras CSVLogger, Ultralytics results.csv, fastai, pandas dumps, W&B exports.
 
 Keras CSVLogger writes a header ``epoch,<keys sorted>``, ``NA`` for missing values, ``nan``/``inf``
 for non-finite ones, ``\\r\\n`` line ends, and with ``append=True`` appends a restarted run to the
 same file without a new header (the epoch counter goes back). pandas dumps of ``history.history``
-have an empty first header cell (the index) or no epoch column at all.
+have an empty first header cell (the index) or no epoch column at all. W&B exports are wide and
+sparse (``Step`` or ``_step``, one column per metric, empty where not logged).
 
-The stdlib ``csv`` module is used instead of pandas: it reads these small files faster than
-pandas imports, and lets us say exactly which cell is missing versus non-numeric.
+The x-axis: ``--x COLUMN`` (or ``--column NAME=epoch|step``) when given; else the epoch column;
+else a step column (``step``, ``global_step``, ``_step``, ``Step``), making the log step-based;
+else the pandas index; else the row number. Cells are read by :mod:`curvecheck.readers.table`.
 """
 
 from __future__ import annotations
-
-import csv
-import io
-from pathlib import Path
 
 import numpy as np
 
 from ..errors import InputError
 from ..model import Note, Run
 from .common import run_from_table
+from .registry import ReadOptions
+from .source import Source
+from .table import Table, header_names, parse_table, sniff_delimiter
 
-_MISSING = {"", "na", "n/a", "nan", "null", "none", "-"}
-_NOT_LOGGED = {"", "na", "n/a", "null", "none", "-"}  # markers of "no value", unlike a logged nan
-_EPOCH_NAMES = ("epoch", "epochs")
+EPOCH_NAMES = ("epoch", "epochs")
+STEP_NAMES = ("step", "global_step", "_step", "steps", "iteration", "iter", "trainer/global_step")
+_LONG_NAME_COLUMNS = ("metric", "key", "name", "tag", "metric_name")
+X_ROLES = ("epoch", "step")
 
 
-def _parse_cell(cell: str) -> float | None:
-    """A float (NaN/inf included), NaN for a missing marker, None when not a number."""
-    text = cell.strip()
+def _first_row(text: str) -> list[str]:
+    import csv
+    import io
+
+    first = next((ln for ln in text.splitlines() if ln.strip()), "")
     try:
-        return float(text)
-    except ValueError:
-        pass
-    if text.lower() in _MISSING:
-        return float("nan")
-    if text.lower() in ("infinity", "+infinity"):
-        return float("inf")
-    if text.lower() == "-infinity":
-        return float("-inf")
-    return None
+        return header_names(next(csv.reader(io.StringIO(first), delimiter=sniff_delimiter(first)), []))
+    except Exception:  # noqa: BLE001 - a header we cannot split is read (and reported) by the reader
+        return []
 
 
-def _sniff_delimiter(header: str) -> str:
-    counts = {d: header.count(d) for d in (",", ";", "\t", "|")}
-    best = max(counts, key=counts.get)
-    return best if counts[best] > 0 else ","
+def csv_flavour(text: str) -> str:
+    """Which CSV reader fits, from the header (and how sparse the first rows are)."""
+    low = [h.lower() for h in _first_row(text)]
+    if "value" in low and any(h in low for h in _LONG_NAME_COLUMNS):
+        return "long_csv"
+    if "epoch" in low and "step" in low:
+        return "lightning_csv"  # Lightning's CSVLogger always writes both
+    return _format_name(low)
 
 
-def _is_sparse(body: list[list[str]], width: int) -> bool:
-    """Lightning writes one row per log call, leaving the other keys' cells empty (Keras writes NA)."""
-    rows_with_gaps = sum(1 for r in body if len(r) < width or any(not c.strip() for c in r))
-    return rows_with_gaps > 0.5 * len(body)
-
-
-def _format_name(header: list[str]) -> str:
-    low = [h.lower() for h in header]
+def _format_name(low: list[str]) -> str:
     if any(h.startswith(("train/", "metrics/", "val/")) for h in low) and "epoch" in low:
         return "ultralytics_csv"
-    if low and low[0] == "epoch":
+    if low[:1] == ["epoch"] and "train_loss" in low and "valid_loss" in low:
+        return "fastai_csv"
+    if low[:1] == ["epoch"]:
         return "keras_csv"
     return "csv"
 
 
-def read_csv_log(path: Path, text: str, *, segment: int | None = None,
-                 directions: dict[str, str] | None = None) -> Run:
-    text = text.replace("\r\n", "\n").replace("\r", "\n")  # universal newlines (old Mac files, stray \r)
-    lines = text.splitlines()
-    first = next((ln for ln in lines if ln.strip()), "")
-    delimiter = _sniff_delimiter(first)
+def read_table(source: Source) -> Table:
+    """The source's text as a :class:`Table`, or a one-line InputError when it has no data."""
     try:
-        rows = [r for r in csv.reader(io.StringIO(text), delimiter=delimiter) if any(c.strip() for c in r)]
-    except csv.Error as exc:
-        raise InputError(path, f"not a readable CSV ({exc})") from None
-    if not rows:
-        raise InputError(path, "empty file: no header and no rows")
-    header = [h.strip() for h in rows[0]]
-    if all(_parse_cell(h) is not None and h.strip() for h in header):
-        raise InputError(path, "CSV has no header row: cannot tell which column is which")
-    body = [r for r in rows[1:] if [c.strip() for c in r] != header]  # skip repeated headers
-    if not body:
-        raise InputError(path, "CSV has a header but no data rows")
+        table = parse_table(source.text, len(source.data or b""))
+    except ValueError as exc:
+        raise InputError(source.label, str(exc)) from None
+    if not table.blocks:
+        raise InputError(source.label, "empty file: no header and no rows")
+    header = table.header
+    if all(h and _is_number_text(h) for h in header):
+        raise InputError(source.label, "CSV has no header row: cannot tell which column is which")
+    if not any(b.rows for b in table.blocks):
+        raise InputError(source.label, "CSV has a header but no data rows")
+    return table
 
-    low = [h.lower() for h in header]
-    if "step" in low and "epoch" in low and _is_sparse(body, width=len(header)):
-        raise InputError(path, "this looks like a PyTorch Lightning metrics.csv (sparse rows with epoch and "
-                               "step), which curvecheck cannot read yet")
-    notes: list[Note] = []
-    width = len(header)
-    short = [i for i, r in enumerate(body) if len(r) < width]
-    if short:
-        where = "last row" if short == [len(body) - 1] else f"{len(short)} rows"
-        notes.append(Note("truncated", f"{where} has fewer cells than the header (file cut mid-write?); "
-                                       f"missing cells read as NaN"))
-    cells = [[(r[j] if j < len(r) else "") for j in range(width)] for r in body]
 
-    parsed: dict[str, np.ndarray] = {}
-    dropped: list[str] = []
-    empty: list[str] = []
-    index_col = header[0] in ("", "Unnamed: 0")
-    for j, name in enumerate(header):
-        if name and all(row[j].strip().lower() in _NOT_LOGGED for row in cells):
-            empty.append(name)  # Keras adds val_* columns as NA when epoch 0 had no validation
-            continue
-        values = [_parse_cell(row[j]) for row in cells]
-        bad = sum(v is None for v in values)
-        if bad:  # a column of strings (dates, names, tensors) is not a curve
-            dropped.append(name or f"column {j + 1}")
-            continue
-        key = name if name else "index"
-        parsed[key] = np.array(values, dtype=np.float64)
+def _is_number_text(text: str) -> bool:
+    try:
+        float(text)
+        return True
+    except ValueError:
+        return False
 
-    epoch_key = next((h for h in header if h.lower() in _EPOCH_NAMES and h in parsed), None)
-    step_key = next((h for h in header if h.lower() in ("step", "global_step") and h in parsed), None)
-    x_axis = "epoch"
-    if (epoch_key is not None and step_key is not None and np.isfinite(parsed[step_key]).all()
-            and (np.diff(parsed[epoch_key]) <= 0).any() and (np.diff(parsed[step_key]) > 0).all()):
-        # several rows per epoch (logged every N steps): the step is the axis, not a restart
-        x = parsed.pop(step_key)
-        x_axis = "step"
-        notes.append(Note("step_axis", f"several rows per epoch: using '{step_key}' as the x-axis "
-                                       f"('{epoch_key}' is kept as a series)"))
-    elif epoch_key is not None:
-        x = parsed.pop(epoch_key)
-        if np.isnan(x).any():
-            raise InputError(path, f"column '{epoch_key}' has empty or non-numeric cells")
-    elif index_col and "index" in parsed:
-        x = parsed.pop("index")
-        notes.append(Note("epochs_from_index", "no epoch column: epochs taken from the pandas index column "
-                                               "(counted from 0, like Keras CSVLogger)"))
-    else:
-        x = np.arange(len(cells), dtype=np.float64)
-        notes.append(Note("epochs_from_rows", "no epoch column: epochs numbered by row from 0 "
-                                              "(as Keras CSVLogger counts; Keras prints them from 1)"))
-    parsed.pop("index", None)
-    if dropped:
-        notes.append(Note("dropped_columns", f"non-numeric column(s) ignored: {', '.join(dropped)}"))
-    if empty:
+
+def pick_x(names: list[str], options: ReadOptions) -> tuple[str | None, str]:
+    """The x column and the axis name ('epoch' or 'step') from --x / --column, or the usual names."""
+    role_x = [n for n, r in options.roles.items() if r in X_ROLES]
+    if options.x is not None or role_x:
+        name = options.x if options.x is not None else role_x[0]
+        if name not in names:
+            raise InputError(None, f"--x/--column names '{name}', which is not a numeric column "
+                                   f"(columns: {', '.join(names)})")
+        axis = options.roles.get(name) or ("epoch" if name.lower() in EPOCH_NAMES else "step")
+        return name, axis if axis in X_ROLES else "step"
+    epoch = next((n for n in names if n.lower() in EPOCH_NAMES), None)
+    if epoch is not None:
+        return epoch, "epoch"
+    step = next((n for n in names if n.lower() in STEP_NAMES), None)
+    return (step, "step") if step is not None else (None, "epoch")
+
+
+def read(source: Source, options: ReadOptions) -> Run:
+    table = read_table(source)
+    notes = list(table.notes)
+    names = list(dict.fromkeys(n for b in table.blocks for n in b.columns))
+    try:
+        x_name, x_axis = pick_x(names, options)
+    except InputError as exc:
+        raise InputError(source.label, exc.problem) from None
+    # several rows per epoch (logged every N steps) with a step column: the step is the axis
+    step_name = next((n for n in names if n.lower() in STEP_NAMES), None)
+    if (options.x is None and x_axis == "epoch" and x_name is not None and step_name is not None
+            and _several_rows_per_epoch(table, x_name, step_name)):
+        notes.append(Note("step_axis", f"several rows per epoch: using '{step_name}' as the x-axis "
+                                       f"('{x_name}' is kept as a series)"))
+        x_name, x_axis = step_name, "step"
+
+    xs, offsets, values, present = [], [], {n: [] for n in names}, {n: [] for n in names}
+    start = 0
+    for block in table.blocks:
+        col = block.columns.get(x_name) if x_name else None
+        if col is not None:
+            x_block = col.values
+            keep = col.present & np.isfinite(col.values)
+        else:
+            x_block = np.arange(block.rows, dtype=np.float64)
+            keep = np.ones(block.rows, dtype=bool)
+        if not keep.all():
+            notes.append(Note("rows_without_x", f"{int((~keep).sum())} row(s) without a number in "
+                                                f"'{x_name}' left out"))
+        offsets.append(start)
+        xs.append(x_block[keep])
+        for n in names:
+            c = block.columns.get(n)
+            values[n].append(c.values[keep] if c is not None else np.full(int(keep.sum()), np.nan))
+            present[n].append(c.present[keep] if c is not None else np.zeros(int(keep.sum()), dtype=bool))
+        start += int(keep.sum())
+    x = np.concatenate(xs)
+    columns = {n: np.concatenate(values[n]) for n in names}
+    masks = {n: np.concatenate(present[n]) for n in names}
+
+    if x_name is None:
+        if "index" in columns and table.header[0] == "":
+            x = columns["index"]
+            notes.append(Note("epochs_from_index", "no epoch column: epochs taken from the pandas index column "
+                                                   "(counted from 0, like Keras CSVLogger)"))
+        else:
+            notes.append(Note("epochs_from_rows", "no epoch column: epochs numbered by row from 0 "
+                                                  "(as Keras CSVLogger counts; Keras prints them from 1)"))
+    for n in [x_name, "index", *(c for c, r in options.roles.items() if r == "ignore")]:
+        columns.pop(n, None)
+    never = [n for n in columns if not masks[n].any()]
+    for n in never:
+        del columns[n]
+    if table.dropped:
+        notes.append(Note("dropped_columns", f"non-numeric column(s) ignored: {', '.join(table.dropped)}"))
+    if never:
         notes.append(Note("empty_columns", f"column(s) never logged (NA or empty in every row) ignored: "
-                                           f"{', '.join(empty)}"))
-    if not parsed:
-        raise InputError(path, "CSV has no numeric column besides the epoch")
-    return run_from_table(path, _format_name(header), x, parsed, x_axis=x_axis, notes=notes, segment=segment,
-                          directions=directions)
+                                           f"{', '.join(never)}"))
+    if not columns:
+        raise InputError(source.label, "CSV has no numeric column besides the epoch")
+    if len(table.blocks) > 1:
+        notes.append(Note("headers", f"{len(table.blocks)} header rows: each run appended under its own header "
+                                     f"(lines {', '.join(str(b.first_line) for b in table.blocks)})"))
+    fmt = _format_name([h.lower() for h in table.header])
+    return run_from_table(source.path, fmt, x, columns, present=masks, block_starts=offsets[1:], x_axis=x_axis,
+                          notes=notes, segment=options.segment, directions=options.directions,
+                          roles={n: r for n, r in options.roles.items() if r not in (*X_ROLES, "ignore")})
+
+
+def _several_rows_per_epoch(table: Table, epoch: str, step: str) -> bool:
+    for block in table.blocks:
+        e, s = block.columns.get(epoch), block.columns.get(step)
+        if e is None or s is None or not s.present.all() or not e.present.all():
+            return False
+        if not ((np.diff(e.values) <= 0).any() and (np.diff(s.values) > 0).all()):
+            return False
+    return True

@@ -12,25 +12,31 @@ import ast
 import json
 import re
 from collections import Counter
-from pathlib import Path
-
 import numpy as np
 
 from ..errors import InputError
 from ..model import Note, Run
-from .common import run_from_table
+from .common import name_list, run_from_table
+from .registry import ReadOptions
+from .source import Source
 
 _NOT_HISTORY = ("JSON is not a training history (expected a dict of per-epoch lists, "
                 "{\"history\": {...}} or a list of per-epoch dicts)")
 
 
-def _as_number(v) -> float | None:
+_GAP = object()  # an absent key or a null: not logged, unlike a written NaN
+
+
+def _as_number(v) -> float | None | object:
+    """A float, :data:`_GAP` for null, None when not a number."""
     if v is None:
-        return float("nan")
+        return _GAP
     if isinstance(v, bool):
         return None
-    if isinstance(v, (int, float)):
-        return float(v)
+    if isinstance(v, float):
+        return v
+    if isinstance(v, int):
+        return _int_to_float(v)
     if isinstance(v, str):
         try:
             return float(v)
@@ -39,6 +45,18 @@ def _as_number(v) -> float | None:
     if isinstance(v, list) and len(v) == 1:  # [0.5] from a logged 1-element tensor
         return _as_number(v[0])
     return None
+
+
+def _int_to_float(v: int) -> float:
+    try:
+        return float(v)
+    except OverflowError:  # an integer beyond the float range
+        return float("inf") if v > 0 else float("-inf")
+
+
+def parse_json(text: str):
+    """json.loads that turns every number into a float: an integer of 5,000 digits is inf, not an error."""
+    return json.loads(text, parse_int=float)
 
 
 def _python_repr(text: str):
@@ -52,7 +70,7 @@ def _unwrap(doc):
     if isinstance(doc, str):
         stripped = doc.strip()
         try:
-            return _unwrap(json.loads(stripped))
+            return _unwrap(parse_json(stripped))
         except ValueError:
             pass
         try:
@@ -67,38 +85,41 @@ def _unwrap(doc):
 
 
 def _from_records(records: list) -> dict[str, list]:
-    keys: list[str] = []
+    """Columns of a list of per-epoch dicts; a key absent from a record is a gap (None)."""
+    keys: dict[str, None] = {}
     for rec in records:
-        for k in rec:
-            if k not in keys:
-                keys.append(k)
+        keys.update(dict.fromkeys(rec))
     return {k: [rec.get(k) for rec in records] for k in keys}
 
 
-def read_keras_json(path: Path, text: str, *, segment: int | None = None,
-                    directions: dict[str, str] | None = None) -> Run:
+def read(source: Source, options: ReadOptions) -> Run:
+    path, text = source.label, source.text
     try:
-        doc = json.loads(text)
-    except ValueError as exc:
+        doc = parse_json(text)
+    except json.JSONDecodeError as exc:
         lines = [ln.strip() for ln in text.splitlines() if ln.strip()]
         if len(lines) > 1 and all(ln.startswith("{") and ln.endswith("}") for ln in lines[:20]):
             raise InputError(path, "this is JSON Lines (one record per line), which curvecheck cannot read yet") from None
         raise InputError(path, f"invalid JSON: {exc.msg} at line {exc.lineno}") from None
+    except ValueError as exc:
+        raise InputError(path, f"invalid JSON: {exc}") from None
     doc = _unwrap(doc)
     if isinstance(doc, dict) and "log_history" in doc:
-        raise InputError(path, "this is a Hugging Face trainer_state.json, which curvecheck cannot read yet")
+        raise InputError(path, "this is a Hugging Face trainer_state.json: read it with --log-format hf_trainer_state")
     if isinstance(doc, list) and doc and all(isinstance(r, dict) for r in doc):
         doc = _from_records(doc)
     if not isinstance(doc, dict):
         raise InputError(path, _NOT_HISTORY)
 
     numeric: dict[str, np.ndarray] = {}
+    present: dict[str, np.ndarray] = {}
     ignored: list[str] = []
     for key, value in doc.items():
         if isinstance(value, list) and value:
             nums = [_as_number(v) for v in value]
-            if all(n is not None for n in nums):
-                numeric[str(key)] = np.array(nums, dtype=np.float64)
+            if all(n is not None for n in nums) and any(n is not _GAP for n in nums):
+                present[str(key)] = np.array([n is not _GAP for n in nums], dtype=bool)
+                numeric[str(key)] = np.array([n if n is not _GAP else np.nan for n in nums], dtype=np.float64)
                 continue
         ignored.append(str(key))
     if not numeric:
@@ -108,11 +129,11 @@ def read_keras_json(path: Path, text: str, *, segment: int | None = None,
     length = Counter(len(v) for v in numeric.values()).most_common(1)[0][0]
     for key in [k for k, v in numeric.items() if len(v) != length]:
         ignored.append(key)
-        del numeric[key]
+        del numeric[key], present[key]
 
     notes: list[Note] = []
     epoch_key = next((k for k in numeric if k.lower() in ("epoch", "epochs")), None)
-    if epoch_key is not None and not np.isnan(numeric[epoch_key]).any():
+    if epoch_key is not None and present[epoch_key].all() and not np.isnan(numeric[epoch_key]).any():
         x = numeric.pop(epoch_key)
     else:
         x = np.arange(length, dtype=np.float64)
@@ -120,8 +141,8 @@ def read_keras_json(path: Path, text: str, *, segment: int | None = None,
                                               "position from 0 (as Keras CSVLogger counts; Keras prints "
                                               "them from 1)"))
     if ignored:
-        notes.append(Note("dropped_keys", f"keys that are not per-epoch lists ignored: {', '.join(ignored)}"))
+        notes.append(Note("dropped_keys", f"keys that are not per-epoch lists ignored: {name_list(ignored)}"))
     if not numeric:
         raise InputError(path, _NOT_HISTORY)
-    return run_from_table(path, "keras_json", x, numeric, notes=notes, segment=segment,
-                          directions=directions)
+    return run_from_table(source.path, "keras_json", x, numeric, present=present, notes=notes,
+                          segment=options.segment, directions=options.directions, roles=options.roles)

@@ -1,0 +1,103 @@
+"""Getting a log's bytes: files, ``-`` (stdin), gzip, and the ways a path can be wrong.
+
+Every reader works on bytes already in memory, so format detection sniffs a copy and never
+consumes the stream it later parses (a pipe cannot be rewound: sniffing it directly loses its
+first bytes). Inputs are only ever opened for reading.
+"""
+
+from __future__ import annotations
+
+import errno
+import gzip
+import os
+import stat
+import sys
+import zlib
+from pathlib import Path
+
+from ..errors import InputError
+
+STDIN = "-"
+_GZIP_MAGIC = b"\x1f\x8b"
+
+
+def is_stdin(path: str | Path) -> bool:
+    return str(path) == STDIN
+
+
+def check_readable_file(path: Path) -> None:
+    """Refuse what is not a regular file before opening it: a FIFO would block forever."""
+    try:
+        st = path.stat()
+    except OSError as exc:
+        raise InputError(path, _os_problem(exc)) from None
+    if stat.S_ISDIR(st.st_mode):
+        raise InputError(path, "is a directory")
+    if not stat.S_ISREG(st.st_mode):
+        raise InputError(path, "not a regular file (a pipe, socket or device): pass it as '-' on stdin to read it")
+
+
+def _os_problem(exc: OSError) -> str:
+    if exc.errno == errno.ENOENT:
+        return "no such file or directory"
+    if exc.errno == errno.ELOOP:
+        return "symbolic link loop"
+    if exc.errno in (errno.EACCES, errno.EPERM):
+        return "permission denied"
+    if exc.errno == errno.EISDIR:
+        return "is a directory"
+    return f"cannot read: {exc.strerror or exc}"
+
+
+def read_bytes(path: Path) -> bytes:
+    """The whole log as bytes (gunzipped when it is gzip data), or a one-line InputError."""
+    if is_stdin(path):
+        data = sys.stdin.buffer.read()
+    else:
+        check_readable_file(path)
+        try:
+            with open(path, "rb", opener=_read_only_opener) as fh:
+                data = fh.read()
+        except OSError as exc:
+            raise InputError(path, _os_problem(exc)) from None
+    if data[:2] == _GZIP_MAGIC:
+        try:
+            data = gzip.decompress(data)
+        except (OSError, EOFError, zlib.error) as exc:
+            raise InputError(path, f"damaged gzip data: {exc}") from None
+    return data
+
+
+def _read_only_opener(name: str, flags: int) -> int:
+    # O_NONBLOCK: if a FIFO appears between the stat and the open, the open must not hang
+    return os.open(name, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+
+
+def decode_text(data: bytes) -> str:
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        return data.decode("latin-1")
+
+
+class Source:
+    """A log to read: its path and (for files and stdin) its bytes, read once."""
+
+    def __init__(self, path: Path, data: bytes | None = None):
+        self.path = path
+        self.data = data
+        self._text: str | None = None
+
+    @property
+    def is_dir(self) -> bool:
+        return self.data is None
+
+    @property
+    def text(self) -> str:
+        if self._text is None:
+            self._text = decode_text(self.data or b"")
+        return self._text
+
+    @property
+    def label(self) -> str:
+        return "<stdin>" if is_stdin(self.path) else str(self.path)

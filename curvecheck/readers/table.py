@@ -1,0 +1,235 @@
+"""Reading a delimited text table (CSV/TSV) into numeric columns, for every CSV-based reader.
+
+What a cell means:
+- a number, or a written ``nan``/``inf`` (a non-finite value that was really logged);
+- a gap: an empty cell or a missing marker (``NA``, ``null``, ``None``, ``-``). A gap is *not*
+  NaN: sparse logs (Lightning, W&B exports) leave most cells empty, Keras writes ``NA`` for a
+  metric it did not compute. Gaps are left out of the series;
+- anything else is a bad cell: a column that is mostly numbers keeps its numbers and the bad
+  cells are reported; a column of text (dates, names) is not a curve and is dropped.
+
+Damage is reported, never read as data: a last row cut mid-write (no line end and too few
+cells, or a cell that is not a number) is dropped with a note. Appended runs are split into
+blocks, each read under its own header: a repeated header or a new header starts a block; rows
+whose cell count changes without a header of their own cannot be named, so they are left out
+and reported (reading them under the old header would put values under the wrong names).
+
+Large files go through pandas' C parser when they are clean (one header, full rows, no written
+nan); anything unusual falls back to the exact reader below.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from ..model import Note
+
+_GAP = {"", "na", "n/a", "null", "none", "-"}  # never "nan": a written nan is a logged value
+_INF = {"infinity": np.inf, "+infinity": np.inf, "-infinity": -np.inf}
+_BAD_SHARE = 0.1  # at most this share of a column's logged cells may be non-numeric
+FAST_PATH_BYTES = 1 << 20  # from 1 MiB on, try pandas' C parser first
+
+
+@dataclass
+class Column:
+    """One named column of a block: values (NaN where absent) and which cells were logged."""
+
+    values: np.ndarray
+    present: np.ndarray
+    bad_rows: list[int] = field(default_factory=list)  # 1-based data-row numbers of non-numeric cells
+
+
+@dataclass
+class Block:
+    """Rows read under one header."""
+
+    header: list[str]
+    columns: dict[str, Column]
+    rows: int
+    first_line: int  # 1-based line of the header in the file
+
+
+@dataclass
+class Table:
+    blocks: list[Block]
+    notes: list[Note]
+    delimiter: str
+    dropped: list[str] = field(default_factory=list)  # text columns
+
+    @property
+    def header(self) -> list[str]:
+        return self.blocks[0].header
+
+
+def parse_cell(cell: str) -> float | None:
+    """A float (NaN/inf when written so), None for a gap; raises ValueError for text."""
+    text = cell.strip()
+    if not text or text.lower() in _GAP:
+        return None
+    try:
+        return float(text)
+    except ValueError:
+        inf = _INF.get(text.lower())
+        if inf is None:
+            raise
+        return inf
+
+
+def _is_number(cell: str) -> bool:
+    try:
+        parse_cell(cell)
+        return True
+    except ValueError:
+        return False
+
+
+def sniff_delimiter(header_line: str) -> str:
+    counts = {d: header_line.count(d) for d in (",", ";", "\t", "|")}
+    best = max(counts, key=lambda d: counts[d])
+    return best if counts[best] > 0 else ","
+
+
+def _looks_like_header(row: list[str]) -> bool:
+    cells = [c.strip() for c in row if c.strip()]
+    return len(cells) >= 2 and not any(_is_number(c) or c.lower() in _GAP for c in cells)
+
+
+def header_names(row: list[str]) -> list[str]:
+    return [c.strip() for c in row]
+
+
+def parse_table(text: str, raw_size: int | None = None) -> Table:
+    """Split ``text`` into header blocks of numeric columns (see the module docstring)."""
+    ends_with_newline = text.endswith(("\n", "\r"))
+    first = next((ln for ln in text.splitlines() if ln.strip()), "")
+    delimiter = sniff_delimiter(first)
+    if (raw_size or len(text)) >= FAST_PATH_BYTES:
+        fast = _fast_table(text, delimiter, ends_with_newline)
+        if fast is not None:
+            return fast
+    try:
+        rows = [r for r in csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)]
+    except csv.Error as exc:
+        raise ValueError(f"not a readable CSV ({exc})") from None
+    return _blocks_from_rows(rows, delimiter, ends_with_newline)
+
+
+def _blocks_from_rows(rows: list[list[str]], delimiter: str, ends_with_newline: bool) -> Table:
+    notes: list[Note] = []
+    numbered = [(i + 1, r) for i, r in enumerate(rows) if any(c.strip() for c in r)]
+    if not numbered:
+        return Table([], notes, delimiter)
+    if not ends_with_newline and len(numbered) > 1:
+        line_no, last = numbered[-1]
+        width = len(_current_header(numbered))
+        if len(last) < width or not all(_is_number(c) or c.strip().lower() in _GAP for c in last):
+            numbered.pop()
+            notes.append(Note("partial_row", f"last line ({line_no}) is cut mid-write (no line end, "
+                                             f"{len(last)} of {width} cells): dropped, not read as data"))
+    raw_blocks: list[tuple[int, list[str], list[list[str]]]] = []
+    orphans: list[tuple[int, int, int]] = []  # (first line, last line, width) of rows without a header
+    header_line, header = numbered[0][0], header_names(numbered[0][1])
+    body: list[list[str]] = []
+    width = len(header)  # cells per data row: the header's, or fewer when every row leaves the last ones out
+    for line_no, row in numbered[1:]:
+        names = header_names(row)
+        if names == header or _looks_like_header(row):
+            raw_blocks.append((header_line, header, body))
+            header_line, header, body, width = line_no, names, [], len(names)
+            continue
+        if len(row) > len(header) and _only_gaps(row[len(header):]):
+            row = row[: len(header)]  # trailing empty cells (a trailing delimiter)
+        if not body and len(row) < len(header):
+            width = len(row)  # the writer omits trailing empty cells from the start: they are gaps
+        if len(row) != width and len(row) != len(header):
+            if orphans and orphans[-1][2] == len(row) and orphans[-1][1] == line_no - 1:
+                orphans[-1] = (orphans[-1][0], line_no, len(row))
+            else:
+                orphans.append((line_no, line_no, len(row)))
+            continue
+        body.append(row)
+    raw_blocks.append((header_line, header, body))
+    for first_line, last_line, width in orphans:
+        where = f"line {first_line}" if first_line == last_line else f"lines {first_line}-{last_line}"
+        notes.append(Note("unnamed_rows", f"{where}: {width} cells where the header above has a different "
+                                          f"count, and no header of their own (a run appended with other "
+                                          f"columns?): not read, their columns cannot be named"))
+    table = Table([], notes, delimiter)
+    for first_line, header, body in raw_blocks:
+        if body or len(raw_blocks) == 1:
+            table.blocks.append(_numeric_block(header, body, first_line, table))
+    return table
+
+
+def _current_header(numbered: list[tuple[int, list[str]]]) -> list[str]:
+    for _, row in reversed(numbered[:-1]):
+        if _looks_like_header(row):
+            return row
+    return numbered[0][1]
+
+
+def _only_gaps(cells: list[str]) -> bool:
+    return all(not c.strip() for c in cells)
+
+
+def _numeric_block(header: list[str], body: list[list[str]], first_line: int, table: Table) -> Block:
+    n = len(body)
+    columns: dict[str, Column] = {}
+    for j, name in enumerate(header):
+        values = np.full(n, np.nan)
+        present = np.zeros(n, dtype=bool)
+        bad: list[int] = []
+        for i, row in enumerate(body):
+            cell = row[j] if j < len(row) else ""
+            try:
+                v = parse_cell(cell)
+            except ValueError:
+                bad.append(i + 1)
+                continue
+            if v is not None:
+                values[i] = v
+                present[i] = True
+        key = name or ("index" if j == 0 else f"column {j + 1}")
+        logged = int(present.sum()) + len(bad)
+        if bad and (not present.any() or len(bad) > _BAD_SHARE * logged):
+            if key not in table.dropped:
+                table.dropped.append(key)
+            continue
+        if bad:
+            rows = ", ".join(map(str, bad[:5])) + (" ..." if len(bad) > 5 else "")
+            table.notes.append(Note("bad_cells", f"column '{key}': {len(bad)} cell(s) that are not numbers "
+                                                 f"(data row {rows}) read as gaps"))
+        columns[key] = Column(values, present, bad)
+    return Block(header, columns, n, first_line)
+
+
+# --- the fast path for large clean files -----------------------------------------------------
+
+def _fast_table(text: str, delimiter: str, ends_with_newline: bool) -> Table | None:
+    """pandas' C parser for a large file with one header and full rows; None to use the exact path."""
+    header_end = text.find("\n")
+    body = text[header_end:].lower()
+    if header_end < 0 or '"' in text or body.count("\r") != body.count("\r\n") or "nan" in body or "inf" in body:
+        return None  # quoting, old Mac line ends or written non-finite values: the exact reader handles them
+    lines = text.count("\n")
+    header = header_names(text[:header_end].rstrip("\r").split(delimiter))
+    rows = lines - 1 + (0 if ends_with_newline else 1)
+    if rows <= 0 or text.count(delimiter) != (len(header) - 1) * (rows + 1):
+        return None  # some row is short or long: needs the row-by-row reader
+    import pandas as pd
+
+    try:
+        df = pd.read_csv(io.StringIO(text), sep=delimiter, header=0, dtype=np.float64, engine="c",
+                         na_values=sorted(_GAP), keep_default_na=False, skip_blank_lines=True)
+    except (ValueError, pd.errors.ParserError):
+        return None  # a text cell, a repeated header: the exact reader reports it
+    columns: dict[str, Column] = {}
+    for j, name in enumerate(header):
+        values = df.iloc[:, j].to_numpy(dtype=np.float64)
+        columns[name or ("index" if j == 0 else f"column {j + 1}")] = Column(values, ~np.isnan(values))
+    block = Block(header, columns, len(df), 1)
+    return Table([block], [], delimiter)
