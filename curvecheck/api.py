@@ -9,7 +9,7 @@ from .model import Run
 from .readers import FORMATS, load
 from .report import Report, RunReport, summarise_run
 
-__all__ = ["FORMATS", "load", "analyze", "analyze_run", "recommend_stop", "compare"]
+__all__ = ["FORMATS", "load", "load_many", "analyze", "analyze_run", "recommend_stop", "compare"]
 
 
 def recommend_stop(log: str | Path | Run, monitors: list[str] | None = None, **kwargs):
@@ -62,14 +62,53 @@ def analyze_run(run: Run, select: list[str] | None = None, ignore: list[str] | N
     return report
 
 
+def load_many(logs: Iterable[str | Path] | str | Path, format: str | None = None, *, segment: int | None = None,
+              directions: dict[str, str] | None = None, x: str | None = None,
+              columns: dict[str, str] | None = None, on_error: str = "collect"):
+    """Every run below the given files, folders ('logdir/') and globs ('runs/*/metrics.csv').
+
+    Returns ``(runs, errors)``: runs carry unique ``name``s (parent folders are added where file
+    names repeat); ``errors`` lists the logs that could not be read (``on_error="raise"`` raises the
+    first instead).
+    """
+    from .errors import InputError
+    from .many import LoadSpec
+    from .many import load_many as _load_many
+
+    if isinstance(logs, (str, Path)):
+        logs = [logs]
+    spec = LoadSpec(format, segment, dict(directions or {}), x, dict(columns or {}))
+    runs, errors = _load_many(logs, spec)
+    if errors and on_error == "raise":
+        raise InputError(None, errors[0].message)
+    return runs, errors
+
+
 def analyze(logs: Iterable[str | Path | Run] | str | Path | Run, *, format: str | None = None,
             segment: int | None = None, directions: dict[str, str] | None = None,
             select: list[str] | None = None, ignore: list[str] | None = None,
             settings: Mapping[str, Mapping[str, Any]] | None = None,
-            severities: Mapping[str, str] | None = None) -> Report:
-    """Load (if needed) and analyse one or several logs; returns a :class:`~curvecheck.report.Report`."""
+            severities: Mapping[str, str] | None = None, x: str | None = None,
+            columns: dict[str, str] | None = None, jobs: int | None = 1, on_error: str = "raise",
+            progress=None) -> Report:
+    """Load (if needed) and analyse logs; returns a :class:`~curvecheck.report.Report`, one run report per run.
+
+    Folders and globs yield every run below them. ``jobs`` processes analyse runs in parallel (None:
+    all cores). A log that cannot be read raises its :class:`~curvecheck.errors.InputError`, or with
+    ``on_error="collect"`` is listed in ``report.errors`` while the others are analysed.
+    """
+    from .errors import InputError
+    from .many import LoadSpec, analyze_many
+
     if isinstance(logs, (str, Path, Run)):
         logs = [logs]
-    runs = [log if isinstance(log, Run) else load(log, format, segment=segment, directions=directions)
-            for log in logs]
-    return Report(runs=[analyze_run(r, select, ignore, settings, severities) for r in runs])
+    items = list(logs)
+    spec = LoadSpec(format, segment, dict(directions or {}), x, dict(columns or {}), select, ignore,
+                    {k: dict(v) for k, v in (settings or {}).items()}, dict(severities or {}))
+    paths = [item for item in items if not isinstance(item, Run)]
+    report = analyze_many(paths, spec, jobs=jobs, progress=progress) if paths else Report(runs=[])
+    report.runs = [analyze_run(r, select, ignore, settings, severities)
+                   for r in items if isinstance(r, Run)] + report.runs
+    if report.errors and on_error == "raise":
+        raise InputError(None, report.errors[0].message)
+    return report

@@ -47,10 +47,14 @@ class FailOn(str, Enum):
     never = "never"
 
 
-class LogFormat(str, Enum):
-    keras_csv = "keras_csv"
-    keras_json = "keras_json"
-    tensorboard = "tensorboard"
+# every format name a report prints (declared once, in the reader registry)
+def _log_formats() -> type[Enum]:
+    from .readers.registry import FORMATS
+
+    return Enum("LogFormat", {name: name for name in FORMATS}, type=str)  # type: ignore[return-value]
+
+
+LogFormat = _log_formats()
 
 
 def _fail(message: str) -> typer.Exit:
@@ -105,17 +109,24 @@ def analyze(
     quiet: bool = typer.Option(False, "--quiet", "-q", help="Print only the findings."),
     plot_file: Optional[Path] = typer.Option(None, "--plot", help="Also write the annotated figure (as 'plot')."),
     force: bool = typer.Option(False, "--force", help="With --plot: overwrite an existing figure."),
+    x_column: Optional[str] = typer.Option(None, "--x", help="The x-axis column of a table (epoch or step)."),
+    column: Optional[List[str]] = typer.Option(None, "--column",
+                                               help="Say what a column is: NAME=ROLE, ROLE a series meaning "
+                                                    "(val_loss, train_accuracy, lr...), epoch, step, ignore, or for "
+                                                    "long tables name/value. Repeatable."),
+    jobs: Optional[int] = typer.Option(None, "--jobs", "-j", min=1,
+                                       help="Analyse runs in N processes (default: all cores)."),
 ) -> None:
     """Diagnose each log: a summary of every series (first, best with its epoch, last) and the findings.
+
+    A folder or a glob yields every run below it (each CSV/JSON log, each folder of event files);
+    '-' reads stdin. With several runs, a summary table across runs follows the reports.
 
     Epochs are the log's own numbers: Keras CSVLogger counts from 0 (Keras prints 'Epoch 1' for it).
     Exit codes: 0 ok, 1 a finding at or above --fail-on (default: error), 2 usage or input error.
     """
-    from .api import analyze_run
     from .checks import select_checks
     from .findings import SEVERITY_RANK
-    from .readers import load
-    from .report import Report
 
     try:
         directions = parse_directions(direction)
@@ -124,17 +135,15 @@ def analyze(
         plot_target = _plot_target(plot_file, logs, force) if plot_file else None
     except UsageError as exc:
         raise _fail(str(exc)) from None
-    runs, loaded, failed = [], [], False
-    for log in logs:
-        try:
-            run = load(log, log_format.value if log_format else None, segment=segment, directions=directions)
-        except InputError as exc:
-            typer.echo(f"curvecheck: error: {exc}", err=True)
-            failed = True
-            continue
-        runs.append(analyze_run(run, select_list, ignore_list))
-        loaded.append(run)
-    report = Report(runs=runs)
+    try:
+        columns = _parse_columns(column)
+    except UsageError as exc:
+        raise _fail(str(exc)) from None
+    report, loaded = _analyze_logs(logs, log_format.value if log_format else None, segment, directions,
+                                   select_list, ignore_list, x_column, columns, jobs, need_runs=plot_target is not None)
+    runs = report.runs
+    for err in report.errors:
+        typer.echo(f"curvecheck: error: {_one_line(err.message)}", err=True)
     if plot_target is not None and loaded:
         from .plot import plot_runs
 
@@ -149,11 +158,58 @@ def analyze(
             from .render.terminal import render_terminal
 
             render_terminal(report, quiet=quiet)
-    if failed:
+            if len(runs) + len(report.errors) > 1:
+                from .render.summary import render_summary
+
+                render_summary(report)
+    if report.errors:
         raise typer.Exit(EXIT_INPUT)
     threshold = None if fail_on == FailOn.never else SEVERITY_RANK[fail_on.value]
     hit = threshold is not None and any(SEVERITY_RANK[f.severity] <= threshold for r in runs for f in r.findings)
     raise typer.Exit(EXIT_FINDINGS if hit else EXIT_OK)
+
+
+# --- many runs (readers): options and the load/analyse loop of `analyze` --------------------
+
+def _one_line(message: str) -> str:
+    return message.replace("\r", "\\r").replace("\n", "\\n")
+
+
+def _parse_columns(items: list[str] | None) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for item in items or []:
+        name, sep, role = item.rpartition("=")
+        if not sep or not name or not role:
+            raise UsageError(f"--column expects NAME=ROLE, got '{item}'")
+        out[name] = role
+    return out
+
+
+def _analyze_logs(logs, log_format, segment, directions, select, ignore, x_column, columns, jobs, need_runs):
+    """Every run the arguments name, analysed (in parallel processes); unreadable ones in report.errors."""
+    from .api import analyze_run
+    from .many import LoadSpec, analyze_many, load_many
+    from .report import Report
+
+    spec = LoadSpec(log_format, segment, directions, x_column, columns, select, ignore)
+    if need_runs:  # the figure needs the runs themselves: read them here
+        loaded, errors = load_many(logs, spec)
+        return Report(runs=[analyze_run(r, select, ignore) for r in loaded], errors=errors), loaded
+    if not sys.stderr.isatty():
+        return analyze_many(logs, spec, jobs=jobs), []
+    from rich.progress import Progress
+
+    with Progress(transient=True, console=_stderr_console()) as bar:
+        task = bar.add_task("analysing", total=None)
+        report = analyze_many(logs, spec, jobs=jobs,
+                              progress=lambda done, total: bar.update(task, completed=done, total=total))
+    return report, []
+
+
+def _stderr_console():
+    from rich.console import Console
+
+    return Console(stderr=True)
 
 
 class Strategy(str, Enum):

@@ -65,10 +65,13 @@ class RunReport:
     findings: list = field(default_factory=list)
     recommendation: Any = None
     lr_verdict: Any = None
+    name: str = ""  # unique short label among the runs of one report
+    framework: str = "generic"
 
     def to_dict(self) -> dict[str, Any]:
         return {
-            "source": self.source, "format": self.format, "x_axis": self.x_axis,
+            "source": self.source, "name": self.name or self.source, "framework": self.framework,
+            "format": self.format, "x_axis": self.x_axis,
             "num_points": self.num_points, "epoch_base": self.epoch_base,
             "x_first": _num(self.x_first), "x_last": _num(self.x_last),
             "series": [s.to_dict() for s in self.series],
@@ -82,12 +85,25 @@ class RunReport:
 
 
 @dataclass
+class RunError:
+    """A log that could not be read: the others in the same report are still analysed."""
+
+    source: str
+    message: str  # the one-line error, naming the file and the problem
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"source": self.source, "message": self.message}
+
+
+@dataclass
 class Report:
     runs: list[RunReport]
     schema_version: int = SCHEMA_VERSION
+    errors: list[RunError] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
-        return {"schema_version": self.schema_version, "runs": [r.to_dict() for r in self.runs]}
+        return {"schema_version": self.schema_version, "runs": [r.to_dict() for r in self.runs],
+                "errors": [e.to_dict() for e in self.errors]}
 
 
 def best_index(series: Series) -> int | None:
@@ -127,7 +143,8 @@ def summarise_run(run: Run) -> RunReport:
     xs = [s.x for s in run.series.values() if len(s)]
     allx = np.concatenate(xs) if xs else np.array([])
     return RunReport(
-        source=run.source, format=run.format, x_axis=run.x_axis, num_points=run.num_points,
+        source=run.source, name=run.name or run.source, framework=run.framework, format=run.format,
+        x_axis=run.x_axis, num_points=run.num_points,
         epoch_base=run.epoch_base,
         x_first=float(allx.min()) if allx.size else None, x_last=float(allx.max()) if allx.size else None,
         series=[summarise_series(s, run.partner(s.name)) for s in ordered],

@@ -8,12 +8,14 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ..errors import InputError
-from ..model import Run
-from .common import apply_directions, validate_run
 from .registry import FORMATS, READERS, ReadOptions, framework_of
 from .source import Source, is_stdin, read_bytes
+
+if TYPE_CHECKING:  # numpy and the model are imported when a log is read, not by `curvecheck --help`
+    from ..model import Run
 
 __all__ = ["FORMATS", "READERS", "ReadOptions", "detect_format", "load"]
 
@@ -99,6 +101,8 @@ def load(path: str | Path, format: str | None = None, *, segment: int | None = N
     (``{"acc2": "val_accuracy", "it": "step", "notes": "ignore"}``).
     Raises :class:`~curvecheck.errors.InputError` with a one-line reason for unreadable input.
     """
+    from .common import apply_directions, validate_run
+
     path = Path(path)
     if format is not None and format not in READERS:
         raise InputError(path, f"unknown --log-format '{format}' (choose from {', '.join(READERS)})")

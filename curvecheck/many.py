@@ -1,0 +1,128 @@
+"""Many runs at once: expand folders and globs into runs, name them, analyse them in parallel processes.
+
+One unreadable run is reported (a :class:`~curvecheck.report.RunError`, its one-line message) and
+the others go on. Results come back in the order the runs were found, whatever the process that
+analysed them, so the same logs and options give the same report.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from typing import Callable, Iterable
+
+from .errors import InputError
+from .model import Run
+from .report import Report, RunError, RunReport
+
+# below this many runs, starting worker processes costs more than it saves
+_MIN_RUNS_FOR_PROCESSES = 8
+
+
+@dataclass(frozen=True)
+class LoadSpec:
+    """How to read each log (the ``load`` options), picklable for worker processes."""
+
+    format: str | None = None
+    segment: int | None = None
+    directions: dict[str, str] = field(default_factory=dict)
+    x: str | None = None
+    columns: dict[str, str] = field(default_factory=dict)
+    select: list[str] | None = None
+    ignore: list[str] | None = None
+    settings: dict[str, dict[str, Any]] = field(default_factory=dict)  # check thresholds, as analyze_run takes
+    severities: dict[str, str] = field(default_factory=dict)
+
+
+def discover(logs: Iterable[str | Path]) -> tuple[list[tuple[Path, str]], list[RunError]]:
+    """(path, unique name) of every run the arguments name, and the arguments that name none."""
+    from .readers.discovery import expand, run_names
+
+    paths, problems = expand(list(logs))
+    errors = [RunError(str(p), f"{p}: {why}") for p, why in problems]
+    return list(zip(paths, run_names(paths))), errors
+
+
+def _load(path: Path, name: str, spec: LoadSpec) -> Run:
+    from .readers import load
+
+    run = load(path, spec.format, segment=spec.segment, directions=spec.directions, x=spec.x,
+               columns=spec.columns)
+    run.name = name
+    return run
+
+
+def load_many(logs: Iterable[str | Path], spec: LoadSpec | None = None) -> tuple[list[Run], list[RunError]]:
+    """Every run below the given files, folders and globs, read in this process."""
+    spec = spec or LoadSpec()
+    found, errors = discover(logs)
+    runs: list[Run] = []
+    for path, name in found:
+        try:
+            runs.append(_load(path, name, spec))
+        except InputError as exc:
+            errors.append(RunError(str(path), str(exc)))
+    return runs, errors
+
+
+def _analyze_one(job: tuple[Path, str, LoadSpec]) -> RunReport | RunError:
+    import warnings
+
+    from .api import analyze_run
+
+    path, name, spec = job
+    warnings.filterwarnings("ignore", category=RuntimeWarning)  # overflow in absurd logs is reported, not warned
+    try:
+        return analyze_run(_load(path, name, spec), spec.select, spec.ignore, spec.settings or None,
+                           spec.severities or None)
+    except InputError as exc:
+        return RunError(str(path), str(exc))
+
+
+def default_jobs() -> int:
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # not on Linux
+        return max(1, os.cpu_count() or 1)
+
+
+def analyze_many(logs: Iterable[str | Path], spec: LoadSpec | None = None, *, jobs: int | None = None,
+                 progress: Callable[[int, int], None] | None = None) -> Report:
+    """Analyse every run the arguments name, ``jobs`` processes at a time (default: all cores).
+
+    ``progress(done, total)`` is called as runs finish (the CLI draws a bar with it).
+    """
+    spec = spec or LoadSpec()
+    found, errors = discover(logs)
+    jobs_list = [(path, name, spec) for path, name in found]
+    workers = min(jobs or default_jobs(), len(jobs_list))
+    results: list[RunReport | RunError]
+    if workers <= 1 or len(jobs_list) < _MIN_RUNS_FOR_PROCESSES:
+        results = []
+        for i, job in enumerate(jobs_list):
+            results.append(_analyze_one(job))
+            if progress:
+                progress(i + 1, len(jobs_list))
+    else:
+        results = _in_processes(jobs_list, workers, progress)
+    report = Report(runs=[r for r in results if isinstance(r, RunReport)])
+    report.errors = errors + [r for r in results if isinstance(r, RunError)]
+    return report
+
+
+def _in_processes(jobs_list, workers: int, progress) -> list[RunReport | RunError]:
+    import multiprocessing as mp
+    from concurrent.futures import ProcessPoolExecutor
+
+    # chunks: a few per worker, so one slow run does not leave the other cores idle
+    chunk = max(1, min(64, len(jobs_list) // (workers * 4)))
+    ctx = mp.get_context("fork") if "fork" in mp.get_all_start_methods() else None
+    results: list[RunReport | RunError] = []
+    with ProcessPoolExecutor(max_workers=workers, mp_context=ctx) as pool:
+        for i, res in enumerate(pool.map(_analyze_one, jobs_list, chunksize=chunk)):
+            results.append(res)
+            if progress:
+                progress(i + 1, len(jobs_list))
+    return results
