@@ -83,13 +83,18 @@ def run_from_table(
     if len(segments) > 1:
         notes.append(segments_note(segments, segment, x_axis, [s + 1 for s in starts[1:]]))
     series: dict[str, Series] = {}
+    absent: list[str] = []
     for name, values in columns.items():
         keep = rows if name not in present else rows[np.asarray(present[name])[rows]]
         if keep.shape[0] == 0:
+            absent.append(name)
             continue
         wt = None if wall_time is None else wall_time[keep]
         series[name] = make_series(name, x[keep], np.asarray(values, dtype=np.float64)[keep], wt,
                                    directions.get(name), roles.get(name))
+    if absent:
+        which = f"segment {segment}" if segment is not None and len(segments) > 1 else "the rows analysed"
+        notes.append(Note("not_in_segment", f"logged elsewhere in the file but not in {which}: {name_list(absent)}"))
     first_x = x[rows[0]] if rows.shape[0] else 0
     return Run(
         source=str(path),
