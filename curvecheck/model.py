@@ -8,6 +8,7 @@ epochs from 0, so epoch 0 is the first epoch).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any, Iterator
 
 import numpy as np
@@ -179,6 +180,10 @@ class Run:
         return df
 
 
+# the same names recur in every run of a sweep or a logdir; MetricInfo is immutable, so share it
+_understand = lru_cache(maxsize=8192)(understand)
+
+
 def make_series(name: str, x, values, wall_time=None, direction: str | None = None,
                 meaning: str | None = None) -> Series:
     """``meaning`` is what the user said the series is (``--column acc2=val_accuracy``)."""
@@ -186,7 +191,7 @@ def make_series(name: str, x, values, wall_time=None, direction: str | None = No
         name=name,
         x=np.asarray(x, dtype=np.float64),
         values=np.asarray(values, dtype=np.float64),
-        info=understand(meaning or name, direction),
+        info=_understand(meaning or name, direction),
         wall_time=None if wall_time is None else np.asarray(wall_time, dtype=np.float64),
     )
 

@@ -113,7 +113,8 @@ def test_json_with_20000_keys_is_fast(tmp_path):
     path.write_text(json.dumps(doc))
     start = time.perf_counter()
     run = curvecheck.load(path)
-    assert len(run.series) == 20000 and time.perf_counter() - start < 5
+    # a hang guard, not a timing: per-key work that grew with the number of keys took minutes
+    assert len(run.series) == 20000 and time.perf_counter() - start < 60
 
 
 def test_stdin_pipe_keeps_its_first_bytes():
@@ -186,3 +187,28 @@ def test_csvlogger_file_read_mid_write_by_a_real_appending_process(tmp_path):
         writer.wait(timeout=60)
     assert len(curvecheck.load(path)["loss"]) == len(full["loss"])
     assert seen_partial
+
+
+@pytest.mark.parametrize("variant", ["gaps", "written_nan", "short_row", "crlf", "partial_row", "empty_header_cell"])
+def test_large_csv_fast_path_reads_exactly_like_the_row_by_row_reader(tmp_path, monkeypatch, variant):
+    from curvecheck.readers import table
+
+    rng = np.random.default_rng(1)
+    rows = "".join(f"{i},{rng.random():.6f},{'' if i % 3 else f'{rng.random():.6f}'}\n" for i in range(60000))
+    text = {
+        "gaps": "epoch,loss,val_loss\n" + rows,
+        "written_nan": "epoch,loss,val_loss\n" + rows.replace("\n7,", "\n7,nan,", 1).replace("\n7,nan,0.", "\n7,nan,", 1),
+        "short_row": "epoch,loss,val_loss\n" + rows + "60000,0.5\n",
+        "crlf": ("epoch,loss,val_loss\n" + rows).replace("\n", "\r\n"),
+        "partial_row": "epoch,loss,val_loss\n" + rows + "60000,0.4",
+        "empty_header_cell": ",loss,val_loss\n" + rows,
+    }[variant]
+    path = tmp_path / "big.csv"
+    path.write_text(text)
+    assert path.stat().st_size > table.FAST_PATH_BYTES
+    fast = curvecheck.load(path)
+    monkeypatch.setattr(table, "FAST_PATH_BYTES", 1 << 40)
+    exact = curvecheck.load(path)
+    assert set(fast.series) == set(exact.series) and [n.kind for n in fast.notes] == [n.kind for n in exact.notes]
+    for name, s in exact.series.items():
+        assert np.array_equal(fast[name].x, s.x) and np.array_equal(fast[name].values, s.values, equal_nan=True)

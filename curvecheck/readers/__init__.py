@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 from ..errors import InputError
 from .registry import FORMATS, READERS, ReadOptions, framework_of
 from .source import Source, is_stdin, read_bytes
+from .table import first_line
 
 if TYPE_CHECKING:  # numpy and the model are imported when a log is read, not by `curvecheck --help`
     from ..model import Run
@@ -36,22 +37,22 @@ def detect_format(source: Source) -> str:
         raise InputError(source.label, "directory holds no training logs (no TensorBoard event files and no "
                                        "trainer_state.json)")
     data = source.data or b""
-    if not data.strip():
+    if not data[:4096].strip() and not data.strip():
         raise InputError(source.label, "empty file")
     if looks_like_event_file(data[:4096]):
         return "tensorboard"
     if b"\x00" in data[:4096]:
         raise InputError(source.label, "binary file that is not a TensorBoard event file: not a training log")
-    text = source.text.lstrip()
-    if text[:1] in "{[" or (text[:1] == '"' and _is_json(text)):
-        return _json_flavour(text)
-    first_line = text.splitlines()[0] if text else ""
-    if not any(d in first_line for d in (",", ";", "\t", "|")) and "\n" not in text.strip():
+    head = data[:_SNIFF_CHARS].decode("utf-8-sig", errors="replace").lstrip()
+    if head[:1] in "{[" or (head[:1] == '"' and _is_json(source.text)):
+        return _json_flavour(head, data)
+    first = first_line(head)
+    if not any(d in first for d in (",", ";", "\t", "|")) and "\n" not in head.strip():
         raise InputError(source.label, "unknown format: not a CSV table, a JSON history or log, or a "
                                        "TensorBoard event file")
     from .csv_log import csv_flavour
 
-    return csv_flavour(text[:_SNIFF_CHARS])
+    return csv_flavour(head)
 
 
 def _is_json(text: str) -> bool:
@@ -62,15 +63,15 @@ def _is_json(text: str) -> bool:
     return True
 
 
-def _json_flavour(text: str) -> str:
-    lines = [ln.strip() for ln in text[:_SNIFF_CHARS].splitlines() if ln.strip()]
+def _json_flavour(head: str, data: bytes) -> str:
+    lines = [ln.strip() for ln in head.splitlines() if ln.strip()]
     if len(lines) > 1 and lines[0].startswith("{") and lines[1].startswith("{"):
         try:
             json.loads(lines[0])
             return "jsonl"  # a complete object on the first line, another after it
         except (ValueError, RecursionError):
             pass
-    if '"log_history"' in text:
+    if b'"log_history"' in data:
         return "hf_trainer_state"
     return "keras_json"
 

@@ -20,7 +20,7 @@ from ..model import Note, Run
 from .common import run_from_table
 from .registry import ReadOptions
 from .source import Source
-from .table import Table, header_names, parse_table, sniff_delimiter
+from .table import Table, first_line, header_names, parse_table, sniff_delimiter
 
 EPOCH_NAMES = ("epoch", "epochs")
 STEP_NAMES = ("step", "global_step", "_step", "steps", "iteration", "iter", "trainer/global_step")
@@ -32,7 +32,7 @@ def _first_row(text: str) -> list[str]:
     import csv
     import io
 
-    first = next((ln for ln in text.splitlines() if ln.strip()), "")
+    first = first_line(text)
     try:
         return header_names(next(csv.reader(io.StringIO(first), delimiter=sniff_delimiter(first)), []))
     except Exception:  # noqa: BLE001 - a header we cannot split is read (and reported) by the reader
@@ -62,7 +62,7 @@ def _format_name(low: list[str]) -> str:
 def read_table(source: Source) -> Table:
     """The source's text as a :class:`Table`, or a one-line InputError when it has no data."""
     try:
-        table = parse_table(source.text, len(source.data or b""))
+        table = parse_table(source.data or b"", lambda: source.text)
     except ValueError as exc:
         raise InputError(source.label, str(exc)) from None
     if not table.blocks:

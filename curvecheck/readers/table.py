@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import csv
 import io
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -102,20 +103,36 @@ def header_names(row: list[str]) -> list[str]:
     return [c.strip() for c in row]
 
 
-def parse_table(text: str, raw_size: int | None = None) -> Table:
-    """Split ``text`` into header blocks of numeric columns (see the module docstring)."""
-    ends_with_newline = text.endswith(("\n", "\r"))
-    first = next((ln for ln in text.splitlines() if ln.strip()), "")
-    delimiter = sniff_delimiter(first)
-    if (raw_size or len(text)) >= FAST_PATH_BYTES:
-        fast = _fast_table(text, delimiter, ends_with_newline)
+def first_line(text: str) -> str:
+    """The first non-blank line, without splitting the whole text (a log can be 100 MB)."""
+    start = 0
+    while start < len(text):
+        end = text.find("\n", start)
+        end = len(text) if end < 0 else end
+        line = text[start:end]
+        if line.strip():
+            return line.rstrip("\r")
+        start = end + 1
+    return ""
+
+
+def parse_table(data: bytes, text: Callable[[], str]) -> Table:
+    """Split the log into header blocks of numeric columns (see the module docstring).
+
+    ``data`` is the raw log; ``text()`` its decoded text, asked for only when the fast path
+    cannot read the bytes directly.
+    """
+    if len(data) >= FAST_PATH_BYTES:
+        fast = _fast_table(data)
         if fast is not None:
             return fast
+    content = text()
+    delimiter = sniff_delimiter(first_line(content))
     try:
-        rows = [r for r in csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)]
+        rows = list(csv.reader(io.StringIO(content, newline=""), delimiter=delimiter))
     except csv.Error as exc:
         raise ValueError(f"not a readable CSV ({exc})") from None
-    return _blocks_from_rows(rows, delimiter, ends_with_newline)
+    return _blocks_from_rows(rows, delimiter, content.endswith(("\n", "\r")))
 
 
 def _blocks_from_rows(rows: list[list[str]], delimiter: str, ends_with_newline: bool) -> Table:
@@ -209,27 +226,48 @@ def _numeric_block(header: list[str], body: list[list[str]], first_line: int, ta
 
 # --- the fast path for large clean files -----------------------------------------------------
 
-def _fast_table(text: str, delimiter: str, ends_with_newline: bool) -> Table | None:
-    """pandas' C parser for a large file with one header and full rows; None to use the exact path."""
-    header_end = text.find("\n")
-    body = text[header_end:].lower()
-    if header_end < 0 or '"' in text or body.count("\r") != body.count("\r\n") or "nan" in body or "inf" in body:
-        return None  # quoting, old Mac line ends or written non-finite values: the exact reader handles them
-    lines = text.count("\n")
-    header = header_names(text[:header_end].rstrip("\r").split(delimiter))
-    rows = lines - 1 + (0 if ends_with_newline else 1)
-    if rows <= 0 or text.count(delimiter) != (len(header) - 1) * (rows + 1):
-        return None  # some row is short or long: needs the row-by-row reader
+_NON_FINITE = (b"nan", b"NaN", b"NAN")
+
+
+def _fast_table(data: bytes) -> Table | None:
+    """pandas' C parser for a large file with one header of full rows; None to use the exact path.
+
+    Cheap when the result has no NaN (the usual case): no scan of the text is needed. A NaN can be a
+    gap, a written ``nan`` or a short row's missing cells; only then is the text checked, and when
+    it holds written ``nan`` or rows of another width the exact reader takes over.
+    """
+    if data.startswith(b"\xef\xbb\xbf"):
+        data = data[3:]
+    header_end = data.find(b"\n")
+    if header_end < 0:
+        return None
+    try:
+        head = data[:header_end].decode("utf-8").rstrip("\r")
+    except UnicodeDecodeError:
+        return None
+    delimiter = sniff_delimiter(head)
     import pandas as pd
 
     try:
-        df = pd.read_csv(io.StringIO(text), sep=delimiter, header=0, dtype=np.float64, engine="c",
+        df = pd.read_csv(io.BytesIO(data), sep=delimiter, header=0, dtype=np.float64, engine="c",
                          na_values=sorted(_GAP), keep_default_na=False, skip_blank_lines=True)
-    except (ValueError, pd.errors.ParserError):
-        return None  # a text cell, a repeated header: the exact reader reports it
-    columns: dict[str, Column] = {}
-    for j, name in enumerate(header):
-        values = df.iloc[:, j].to_numpy(dtype=np.float64)
-        columns[name or ("index" if j == 0 else f"column {j + 1}")] = Column(values, ~np.isnan(values))
-    block = Block(header, columns, len(df), 1)
-    return Table([block], [], delimiter)
+    except (ValueError, UnicodeDecodeError, pd.errors.ParserError):
+        return None  # a text cell, a repeated header, a long row: the exact reader reports it
+    values = df.to_numpy(dtype=np.float64)
+    if np.isnan(values).any() and not _only_gaps_are_nan(data, header_end, delimiter, len(df.columns), len(df)):
+        return None
+    header = [str(c).strip() for c in df.columns]
+    if header != header_names(head.split(delimiter)):
+        return None  # an empty, quoted or repeated header cell: pandas renamed it, the exact reader keeps the file's
+    columns = {name or ("index" if j == 0 else f"column {j + 1}"): Column(values[:, j].copy(),
+                                                                          ~np.isnan(values[:, j]))
+               for j, name in enumerate(header)}
+    return Table([Block(header, columns, len(df), 1)], [], delimiter)
+
+
+def _only_gaps_are_nan(data: bytes, header_end: int, delimiter: str, width: int, rows: int) -> bool:
+    """True when every NaN pandas produced is an empty or NA cell: no written nan, no short row."""
+    if b'"' in data or any(data.find(token, header_end) >= 0 for token in _NON_FINITE):
+        return False
+    lines = data.count(b"\n") + (0 if data.endswith(b"\n") else 1)
+    return lines - 1 == rows and data.count(delimiter.encode()) == (width - 1) * lines
