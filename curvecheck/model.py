@@ -81,7 +81,7 @@ class Series:
     @property
     def is_signal(self) -> bool:
         """True for curves worth diagnosing (not epoch/time/step bookkeeping columns)."""
-        return not self.step_level and not is_bookkeeping(self.name)
+        return not self.step_level and not _is_bookkeeping(self.name)
 
 
 @dataclass
@@ -182,6 +182,7 @@ class Run:
 
 # the same names recur in every run of a sweep or a logdir; MetricInfo is immutable, so share it
 _understand = lru_cache(maxsize=8192)(understand)
+_is_bookkeeping = lru_cache(maxsize=8192)(is_bookkeeping)
 
 
 def make_series(name: str, x, values, wall_time=None, direction: str | None = None,

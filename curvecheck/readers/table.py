@@ -95,6 +95,9 @@ def sniff_delimiter(header_line: str) -> str:
 
 
 def _looks_like_header(row: list[str]) -> bool:
+    first = next((c for c in row if c.strip()), "")
+    if first[:1] in "0123456789-+." and _is_number(first):
+        return False  # the usual data row, decided on its first cell
     cells = [c.strip() for c in row if c.strip()]
     return len(cells) >= 2 and not any(_is_number(c) or c.lower() in _GAP for c in cells)
 
@@ -197,11 +200,17 @@ def _numeric_block(header: list[str], body: list[list[str]], first_line: int, ta
     n = len(body)
     columns: dict[str, Column] = {}
     for j, name in enumerate(header):
+        key = name or ("index" if j == 0 else f"column {j + 1}")
+        cells = [row[j] if j < len(row) else "" for row in body]
+        try:  # the usual column: every cell a number, read by numpy in one go
+            columns[key] = Column(np.array(cells, dtype=np.float64), np.ones(n, dtype=bool))
+            continue
+        except ValueError:
+            pass
         values = np.full(n, np.nan)
         present = np.zeros(n, dtype=bool)
         bad: list[int] = []
-        for i, row in enumerate(body):
-            cell = row[j] if j < len(row) else ""
+        for i, cell in enumerate(cells):
             try:
                 v = parse_cell(cell)
             except ValueError:
@@ -210,7 +219,6 @@ def _numeric_block(header: list[str], body: list[list[str]], first_line: int, ta
             if v is not None:
                 values[i] = v
                 present[i] = True
-        key = name or ("index" if j == 0 else f"column {j + 1}")
         logged = int(present.sum()) + len(bad)
         if bad and (not present.any() or len(bad) > _BAD_SHARE * logged):
             if key not in table.dropped:
