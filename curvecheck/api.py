@@ -25,7 +25,9 @@ def compare(logs: Iterable[str | Path | Run], labels: list[str | None] | None = 
     from .checks import run_checks
     from .lr import compare_runs
 
-    runs = [log if isinstance(log, Run) else load(log) for log in logs]
+    runs: list[Run] = []
+    for log in logs:  # a folder or glob stands for every run below it
+        runs.extend([log] if isinstance(log, Run) else load_many(log, on_error="raise")[0])
     return compare_runs(runs, [run_checks(r)[0] for r in runs], labels, metric)
 
 

@@ -99,7 +99,8 @@ def analyze_many(logs: Iterable[str | Path], spec: LoadSpec | None = None, *, jo
     jobs_list = [(path, name, spec) for path, name in found]
     workers = min(jobs or default_jobs(), len(jobs_list))
     results: list[RunReport | RunError]
-    if workers <= 1 or len(jobs_list) < _MIN_RUNS_FOR_PROCESSES:
+    reads_stdin = any(str(path) == "-" for path, _name in found)  # stdin belongs to this process
+    if workers <= 1 or len(jobs_list) < _MIN_RUNS_FOR_PROCESSES or reads_stdin:
         results = []
         for i, job in enumerate(jobs_list):
             results.append(_analyze_one(job))

@@ -193,3 +193,12 @@ def test_every_format_name_a_report_prints_is_a_reader():
         assert curvecheck.load(path, fmt).format == fmt  # and --log-format accepts it
     with pytest.raises(InputError, match="choose from keras_csv, ultralytics_csv"):
         curvecheck.load(HF[0], "xml")
+
+
+def test_ultralytics_planned_epochs_from_args_yaml(tmp_path):
+    src = CORPUS / "yolo_csv/01-Zhangsaisai-Wheat-Weed-Detection-YOLOv8__results.csv"
+    shutil.copy(src, tmp_path / "results.csv")
+    (tmp_path / "args.yaml").write_text("task: detect\nmode: train\nepochs: 100\npatience: 50\n")
+    run = curvecheck.load(tmp_path / "results.csv")
+    assert run.meta["planned_epochs"] == 100 and run.num_points == 102
+    assert "planned_epochs" not in curvecheck.load(src).meta

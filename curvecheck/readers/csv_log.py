@@ -19,7 +19,7 @@ from ..errors import InputError
 from ..model import Note, Run
 from .common import run_from_table
 from .registry import ReadOptions
-from .source import Source
+from .source import Source, is_stdin
 from .table import Table, first_line, header_names, parse_table, sniff_delimiter
 
 EPOCH_NAMES = ("epoch", "epochs")
@@ -164,9 +164,25 @@ def read(source: Source, options: ReadOptions) -> Run:
         notes.append(Note("headers", f"{len(table.blocks)} header rows: each run appended under its own header "
                                      f"(lines {', '.join(str(b.first_line) for b in table.blocks)})"))
     fmt = _format_name([h.lower() for h in table.header])
+    meta = _ultralytics_meta(source) if fmt == "ultralytics_csv" else {}
     return run_from_table(source.path, fmt, x, columns, present=masks, block_starts=offsets[1:], x_axis=x_axis,
                           notes=notes, segment=options.segment, directions=options.directions,
-                          roles={n: r for n, r in options.roles.items() if r not in (*X_ROLES, "ignore")})
+                          roles={n: r for n, r in options.roles.items() if r not in (*X_ROLES, "ignore")},
+                          meta=meta)
+
+
+def _ultralytics_meta(source: Source) -> dict:
+    """``epochs`` planned, from the ``args.yaml`` Ultralytics writes beside results.csv (read without a YAML parser)."""
+    import re
+
+    if is_stdin(source.path):
+        return {}
+    try:
+        text = (source.path.parent / "args.yaml").read_text(errors="replace")
+    except OSError:
+        return {}
+    m = re.search(r"^epochs:\s*(\d+)\s*$", text, re.MULTILINE)
+    return {"planned_epochs": int(m.group(1))} if m else {}
 
 
 def _several_rows_per_epoch(table: Table, epoch: str, step: str) -> bool:

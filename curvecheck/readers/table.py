@@ -156,8 +156,9 @@ def _blocks_from_rows(rows: list[list[str]], delimiter: str, ends_with_newline: 
     body: list[list[str]] = []
     width = len(header)  # cells per data row: the header's, or fewer when every row leaves the last ones out
     for line_no, row in numbered[1:]:
-        names = header_names(row)
+        names = header_names(row) if row[0].strip() == header[0] else None
         if names == header or _looks_like_header(row):
+            names = names or header_names(row)
             raw_blocks.append((header_line, header, body))
             header_line, header, body, width = line_no, names, [], len(names)
             continue
