@@ -23,7 +23,8 @@ def render_summary(report: Report, console: Console | None = None) -> None:
         width = None if sys.stdout.isatty() else int(os.environ.get("COLUMNS", "120"))
         console = Console(highlight=False, width=width)
     table = Table(title=f"{len(report.runs) + len(report.errors)} runs", title_justify="left")
-    for col in ("run", "format", "length", "findings", "worst finding"):
+    table.add_column("run", overflow="fold")  # names are what tells the runs apart: never cut them
+    for col in ("format", "length", "findings", "worst finding"):
         table.add_column(col)
     for run in report.runs:
         worst = worst_finding(run)
