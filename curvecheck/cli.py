@@ -11,7 +11,7 @@ import os
 import sys
 from enum import Enum
 from pathlib import Path
-from typing import List, Optional
+from typing import TYPE_CHECKING, List, Optional
 
 import typer
 
@@ -48,13 +48,13 @@ class FailOn(str, Enum):
 
 
 # every format name a report prints (declared once, in the reader registry)
-def _log_formats() -> type[Enum]:
+if TYPE_CHECKING:
+    class LogFormat(str, Enum):
+        """The reader names of :data:`curvecheck.readers.registry.FORMATS`."""
+else:
     from .readers.registry import FORMATS
 
-    return Enum("LogFormat", {name: name for name in FORMATS}, type=str)  # type: ignore[return-value]
-
-
-LogFormat = _log_formats()
+    LogFormat = Enum("LogFormat", {name: name for name in FORMATS}, type=str)
 
 
 def _fail(message: str) -> typer.Exit:

@@ -84,11 +84,16 @@ def run_from_table(
         notes.append(segments_note(segments, segment, x_axis, [s + 1 for s in starts[1:]]))
     series: dict[str, Series] = {}
     absent: list[str] = []
+    every_row = len(segments) <= 1
     for name, values in columns.items():
-        keep = rows if name not in present else rows[np.asarray(present[name])[rows]]
-        if keep.shape[0] == 0:
-            absent.append(name)
-            continue
+        mask = None if name not in present else np.asarray(present[name])
+        if every_row and (mask is None or mask.all()):
+            keep: np.ndarray | slice = slice(None)  # the usual column: views, no copies of a large log
+        else:
+            keep = rows if mask is None else rows[mask[rows]]
+            if keep.shape[0] == 0:
+                absent.append(name)
+                continue
         wt = None if wall_time is None else wall_time[keep]
         series[name] = make_series(name, x[keep], np.asarray(values, dtype=np.float64)[keep], wt,
                                    directions.get(name), roles.get(name))

@@ -116,7 +116,10 @@ def read(source: Source, options: ReadOptions) -> Run:
                                        f"('{x_name}' is kept as a series)"))
         x_name, x_axis = step_name, "step"
 
-    xs, offsets, values, present = [], [], {n: [] for n in names}, {n: [] for n in names}
+    xs: list[np.ndarray] = []
+    offsets: list[int] = []
+    values: dict[str, list[np.ndarray]] = {n: [] for n in names}
+    present: dict[str, list[np.ndarray]] = {n: [] for n in names}
     start = 0
     for block in table.blocks:
         col = block.columns.get(x_name) if x_name else None
@@ -126,19 +129,25 @@ def read(source: Source, options: ReadOptions) -> Run:
         else:
             x_block = np.arange(block.rows, dtype=np.float64)
             keep = np.ones(block.rows, dtype=bool)
-        if not keep.all():
-            notes.append(Note("rows_without_x", f"{int((~keep).sum())} row(s) without a number in "
+        kept = int(keep.sum())
+        if kept < block.rows:
+            notes.append(Note("rows_without_x", f"{block.rows - kept} row(s) without a number in "
                                                 f"'{x_name}' left out"))
+        else:
+            keep = slice(None)  # a view, not a copy
         offsets.append(start)
         xs.append(x_block[keep])
         for n in names:
             c = block.columns.get(n)
-            values[n].append(c.values[keep] if c is not None else np.full(int(keep.sum()), np.nan))
-            present[n].append(c.present[keep] if c is not None else np.zeros(int(keep.sum()), dtype=bool))
-        start += int(keep.sum())
-    x = np.concatenate(xs)
-    columns = {n: np.concatenate(values[n]) for n in names}
-    masks = {n: np.concatenate(present[n]) for n in names}
+            values[n].append(c.values[keep] if c is not None else np.full(kept, np.nan))
+            present[n].append(c.present[keep] if c is not None else np.zeros(kept, dtype=bool))
+        start += kept
+    def joined(parts: list[np.ndarray]) -> np.ndarray:
+        return parts[0] if len(parts) == 1 else np.concatenate(parts)  # one block: no copy of a large column
+
+    x = joined(xs)
+    columns = {n: joined(values[n]) for n in names}
+    masks = {n: joined(present[n]) for n in names}
 
     if x_name is None:
         if "index" in columns and table.header[0] == "":
@@ -148,7 +157,7 @@ def read(source: Source, options: ReadOptions) -> Run:
         else:
             notes.append(Note("epochs_from_rows", "no epoch column: epochs numbered by row from 0 "
                                                   "(as Keras CSVLogger counts; Keras prints them from 1)"))
-    for n in [x_name, "index", *(c for c, r in options.roles.items() if r == "ignore")]:
+    for n in [x_name or "", "index", *(c for c, r in options.roles.items() if r == "ignore")]:
         columns.pop(n, None)
     never = [n for n in columns if not masks[n].any()]
     for n in never:

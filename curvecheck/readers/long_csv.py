@@ -73,12 +73,12 @@ def read(source: Source, options: ReadOptions) -> Run:
         notes.append(Note("bad_cells", f"{bad} row(s) with a wrong cell count or a non-numeric value left out"))
     series = {}
     for name, (xs, vs) in by_metric.items():
-        x = np.array(xs)
-        if np.isnan(x).any() or (x.shape[0] > 1 and np.all(x == x[0])):
-            x = np.arange(len(vs), dtype=np.float64)  # no usable x for this metric: file order
+        xv = np.array(xs, dtype=np.float64)
+        if np.isnan(xv).any() or (xv.shape[0] > 1 and np.all(xv == xv[0])):
+            xv = np.arange(len(vs), dtype=np.float64)  # no usable x for this metric: file order
         if options.roles.get(name) == "ignore":
             continue
-        series[name] = make_series(name, x, vs, direction=options.directions.get(name),
+        series[name] = make_series(name, xv, vs, direction=options.directions.get(name),
                                    meaning=options.roles.get(name))
     if not series:
         raise InputError(source.label, "long-format table holds no numeric values")

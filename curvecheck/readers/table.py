@@ -262,16 +262,18 @@ def _fast_table(data: bytes) -> Table | None:
                          na_values=sorted(_GAP), keep_default_na=False, skip_blank_lines=True)
     except (ValueError, UnicodeDecodeError, pd.errors.ParserError):
         return None  # a text cell, a repeated header, a long row: the exact reader reports it
-    values = df.to_numpy(dtype=np.float64)
-    if np.isnan(values).any() and not _only_gaps_are_nan(data, header_end, delimiter, len(df.columns), len(df)):
-        return None
     header = [str(c).strip() for c in df.columns]
     if header != header_names(head.split(delimiter)):
         return None  # an empty, quoted or repeated header cell: pandas renamed it, the exact reader keeps the file's
-    columns = {name or ("index" if j == 0 else f"column {j + 1}"): Column(values[:, j].copy(),
-                                                                          ~np.isnan(values[:, j]))
+    arrays = [df.iloc[:, j].to_numpy(dtype=np.float64) for j in range(len(header))]
+    del df
+    present = [~np.isnan(a) for a in arrays]
+    if not all(p.all() for p in present) and not _only_gaps_are_nan(data, header_end, delimiter, len(header),
+                                                                      len(arrays[0]) if arrays else 0):
+        return None
+    columns = {name or ("index" if j == 0 else f"column {j + 1}"): Column(arrays[j], present[j])
                for j, name in enumerate(header)}
-    return Table([Block(header, columns, len(df), 1)], [], delimiter)
+    return Table([Block(header, columns, len(arrays[0]) if arrays else 0, 1)], [], delimiter)
 
 
 def _only_gaps_are_nan(data: bytes, header_end: int, delimiter: str, width: int, rows: int) -> bool:
