@@ -202,3 +202,20 @@ def test_ultralytics_planned_epochs_from_args_yaml(tmp_path):
     run = curvecheck.load(tmp_path / "results.csv")
     assert run.meta["planned_epochs"] == 100 and run.num_points == 102
     assert "planned_epochs" not in curvecheck.load(src).meta
+
+
+def test_remote_logs_through_fsspec_memory_filesystem():
+    fsspec = pytest.importorskip("fsspec")
+    mem = fsspec.filesystem("memory")
+    src = CORPUS / "keras_csv/4hmetcakmak-BraTS2020CapstoneProject__training.log"
+    mem.pipe("/cc_test/training.log", src.read_bytes())
+    mem.pipe("/cc_test/state.json", HF[0].read_bytes())
+    try:
+        run = curvecheck.load("memory://cc_test/training.log")
+        assert run.source == "memory://cc_test/training.log" and run.num_points == 24
+        assert run["val_loss"].values.tolist() == curvecheck.load(src)["val_loss"].values.tolist()
+        assert curvecheck.load("memory://cc_test/state.json").format == "hf_trainer_state"
+        with pytest.raises(InputError, match="memory://cc_test/missing.csv: no such file"):
+            curvecheck.load("memory://cc_test/missing.csv")
+    finally:
+        mem.rm("/cc_test", recursive=True)

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 
 from ..errors import InputError
 from .registry import FORMATS, READERS, ReadOptions, framework_of
-from .source import Source, is_stdin, read_bytes
+from .source import Source, is_stdin, read_bytes, read_remote, remote_url
 from .table import first_line
 
 if TYPE_CHECKING:  # numpy and the model are imported when a log is read, not by `curvecheck --help`
@@ -86,6 +86,9 @@ def open_source(path: Path) -> Source:
     except OSError as exc:  # a symlink loop, a name too long
         raise InputError(path, f"cannot read: {exc.strerror or exc}") from None
     if not exists:
+        url = remote_url(path)
+        if url is not None:
+            return Source(path, read_remote(url), url=url)
         raise InputError(path, "no such file or directory")
     return Source(path, None if is_dir else read_bytes(path))
 
@@ -120,6 +123,8 @@ def load(path: str | Path, format: str | None = None, *, segment: int | None = N
         raise InputError(source.label, "nested too deeply to be a training log") from None
     except MemoryError:
         raise InputError(source.label, "not enough memory to read this log") from None
+    if source.url:
+        run.source = source.url
     if run.framework == "generic":
         run.framework = framework_of(run.format)
     if not run.name:

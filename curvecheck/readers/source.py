@@ -10,6 +10,7 @@ from __future__ import annotations
 import errno
 import gzip
 import os
+import re
 import stat
 import sys
 import zlib
@@ -68,6 +69,44 @@ def read_bytes(path: Path) -> bytes:
     return data
 
 
+# "s3://bucket/key"; pathlib folds the "//", so "s3:/bucket/key" is accepted too. Two letters at
+# least, so a Windows drive ("C:/") is never taken for a URL scheme.
+_URL_RE = re.compile(r"^([A-Za-z][A-Za-z0-9+.\-]+):/+(.+)$")
+
+
+def remote_url(path: str | Path) -> str | None:
+    """The URL a path names (``s3://``, ``gs://``, ``https://``, ``memory://``...), or None for a local path."""
+    m = _URL_RE.match(str(path))
+    if m is None or m.group(1).lower() == "file" or os.path.lexists(str(path)):
+        return None
+    return f"{m.group(1)}://{m.group(2)}"
+
+
+def read_remote(url: str) -> bytes:
+    """A remote log's bytes through fsspec (the optional extra ``curvecheck[remote]``)."""
+    try:
+        import fsspec
+    except ImportError:
+        raise InputError(url, "remote logs need fsspec: pip install 'curvecheck[remote]'") from None
+    try:
+        with fsspec.open(url, "rb") as fh:
+            data = fh.read()
+    except FileNotFoundError:
+        raise InputError(url, "no such file") from None
+    except IsADirectoryError:
+        raise InputError(url, "is a directory: give the log file (remote folders are not searched)") from None
+    except (ImportError, ValueError) as exc:  # an unknown protocol, or its own package is missing
+        raise InputError(url, f"cannot open this URL: {exc}") from None
+    except OSError as exc:
+        raise InputError(url, f"cannot read: {exc.strerror or exc}") from None
+    if data[:2] == _GZIP_MAGIC:
+        try:
+            data = gzip.decompress(data)
+        except (OSError, EOFError, zlib.error) as exc:
+            raise InputError(url, f"damaged gzip data: {exc}") from None
+    return data
+
+
 def _read_only_opener(name: str, flags: int) -> int:
     # O_NONBLOCK: if a FIFO appears between the stat and the open, the open must not hang
     return os.open(name, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
@@ -83,9 +122,10 @@ def decode_text(data: bytes) -> str:
 class Source:
     """A log to read: its path and (for files and stdin) its bytes, read once."""
 
-    def __init__(self, path: Path, data: bytes | None = None):
+    def __init__(self, path: Path, data: bytes | None = None, url: str | None = None):
         self.path = path
         self.data = data
+        self.url = url  # for a remote log: the URL it was read from
         self._text: str | None = None
 
     @property
@@ -100,4 +140,6 @@ class Source:
 
     @property
     def label(self) -> str:
+        if self.url:
+            return self.url
         return "<stdin>" if is_stdin(self.path) else str(self.path)
