@@ -86,3 +86,28 @@ def test_glob_and_load_many(tmp_path):
     assert [r.name for r in runs] == ["version_0/metrics.csv", "version_1/metrics.csv"] and errors == []
     runs, errors = curvecheck.load_many(str(root / "nothing_*.csv"))
     assert runs == [] and "no file matches" in errors[0].message
+
+
+def test_dangling_and_looping_links_in_a_logdir_are_reported_and_the_rest_is_read(tmp_path):
+    root = tmp_path / "logs"
+    root.mkdir()
+    shutil.copy(SAMPLES / "overfitting_mlp.csv", root / "good.csv")
+    (root / "dangling.csv").symlink_to(root / "gone.csv")
+    (root / "loop.csv").symlink_to(root / "loop.csv")
+    (root / "dir_loop").symlink_to(root)  # a link back up: not followed
+    report = curvecheck.analyze(root, on_error="collect")
+    assert [r.name for r in report.runs] == ["good.csv"]
+    problems = {e.source.rsplit("/", 1)[-1]: e.message for e in report.errors}
+    assert "no such file" in problems["dangling.csv"] and "symbolic link loop" in problems["loop.csv"]
+
+
+def test_each_bad_log_on_the_command_line_gets_one_line_and_the_others_are_reported(tmp_path):
+    odd = tmp_path / "bad\nname.csv"
+    odd.write_text("")
+    missing = tmp_path / "missing.csv"
+    res = run_cli("analyze", odd, SAMPLES / "overfitting_mlp.csv", missing, "--fail-on", "never")
+    assert res.returncode == 2
+    lines = res.stderr.strip().splitlines()
+    assert len(lines) == 2 and "empty file" in lines[0] and "bad\\nname.csv" in lines[0]
+    assert "missing.csv: no such file" in lines[1]
+    assert "overfitting_mlp.csv" in res.stdout and "3 runs" in res.stdout
