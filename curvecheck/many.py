@@ -8,10 +8,10 @@ analysed them, so the same logs and options give the same report.
 from __future__ import annotations
 
 import os
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-from typing import Callable, Iterable
 
 from .errors import InputError
 from .model import Run
@@ -36,13 +36,15 @@ class LoadSpec:
     severities: dict[str, str] = field(default_factory=dict)
 
 
-def discover(logs: Iterable[str | Path]) -> tuple[list[tuple[Path, str]], list[RunError]]:
-    """(path, unique name) of every run the arguments name, and the arguments that name none."""
+def discover(logs: Iterable[str | Path]) -> list[tuple[Path, str, RunError | None]]:
+    """(path, unique name, error) for every run the arguments name, in argument order; ``error`` is
+    set for an argument (or a folder below one) that names no readable run."""
     from .readers.discovery import expand, run_names
 
-    paths, problems = expand(list(logs))
-    errors = [RunError(str(p), f"{p}: {why}") for p, why in problems]
-    return list(zip(paths, run_names(paths))), errors
+    entries = expand(list(logs))
+    names = iter(run_names([p for p, why in entries if why is None]))
+    return [(p, next(names), None) if why is None else (p, str(p), RunError(str(p), f"{p}: {why}"))
+            for p, why in entries]
 
 
 def _load(path: Path, name: str, spec: LoadSpec) -> Run:
@@ -57,9 +59,12 @@ def _load(path: Path, name: str, spec: LoadSpec) -> Run:
 def load_many(logs: Iterable[str | Path], spec: LoadSpec | None = None) -> tuple[list[Run], list[RunError]]:
     """Every run below the given files, folders and globs, read in this process."""
     spec = spec or LoadSpec()
-    found, errors = discover(logs)
     runs: list[Run] = []
-    for path, name in found:
+    errors: list[RunError] = []
+    for path, name, problem in discover(logs):
+        if problem is not None:
+            errors.append(problem)
+            continue
         try:
             runs.append(_load(path, name, spec))
         except InputError as exc:
@@ -95,21 +100,23 @@ def analyze_many(logs: Iterable[str | Path], spec: LoadSpec | None = None, *, jo
     ``progress(done, total)`` is called as runs finish (the CLI draws a bar with it).
     """
     spec = spec or LoadSpec()
-    found, errors = discover(logs)
-    jobs_list = [(path, name, spec) for path, name in found]
+    found = discover(logs)
+    jobs_list = [(path, name, spec) for path, name, problem in found if problem is None]
     workers = min(jobs or default_jobs(), len(jobs_list))
-    results: list[RunReport | RunError]
-    reads_stdin = any(str(path) == "-" for path, _name in found)  # stdin belongs to this process
+    analysed: list[RunReport | RunError]
+    reads_stdin = any(str(path) == "-" for path, _name, _spec in jobs_list)  # stdin belongs to this process
     if workers <= 1 or len(jobs_list) < _MIN_RUNS_FOR_PROCESSES or reads_stdin:
-        results = []
+        analysed = []
         for i, job in enumerate(jobs_list):
-            results.append(_analyze_one(job))
+            analysed.append(_analyze_one(job))
             if progress:
                 progress(i + 1, len(jobs_list))
     else:
-        results = _in_processes(jobs_list, workers, progress)
+        analysed = _in_processes(jobs_list, workers, progress)
+    done = iter(analysed)
+    results = [problem if problem is not None else next(done) for _path, _name, problem in found]
     report = Report(runs=[r for r in results if isinstance(r, RunReport)])
-    report.errors = errors + [r for r in results if isinstance(r, RunError)]
+    report.errors = [r for r in results if isinstance(r, RunError)]  # in argument order
     return report
 
 

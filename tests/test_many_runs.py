@@ -1,4 +1,5 @@
-"""Many runs: a folder or glob yields every run below it, each reported, then a summary; bad runs don't stop the rest."""
+"""Many runs: a folder or glob yields every run below it, each reported, then a summary;
+bad runs don't stop the rest."""
 
 import json
 import shutil

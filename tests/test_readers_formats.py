@@ -47,7 +47,7 @@ def test_every_lightning_file_is_read_per_epoch_with_values_from_the_file(path):
             continue
         logged = [(float(r["epoch"]), float(r[name])) for r in rows if r[name].strip() and r["epoch"].strip()]
         if len(logged) == len(series):
-            assert list(zip(series.x.tolist(), series.values.tolist())) == logged
+            assert list(zip(series.x.tolist(), series.values.tolist(), strict=True)) == logged
     # missing is not NaN: sparse rows never turn into NaN values
     assert not any(np.isnan(s.values).any() for s in run.series.values())
 
@@ -82,10 +82,10 @@ def test_every_hf_trainer_state_is_read_by_step_with_values_from_the_file(path):
     assert run.format == "hf_trainer_state" and run.framework == "hf" and run.x_axis == "step"
     entries = [e for e in doc["log_history"] if "train_runtime" not in e]
     train = [(e["step"], e["loss"]) for e in entries if "loss" in e]
-    assert list(zip(run["loss"].x.tolist(), run["loss"].values.tolist())) == train
+    assert list(zip(run["loss"].x.tolist(), run["loss"].values.tolist(), strict=True)) == train
     evals = [(e["step"], e["eval_loss"]) for e in entries if "eval_loss" in e]
     if evals:
-        assert list(zip(run["eval_loss"].x.tolist(), run["eval_loss"].values.tolist())) == evals
+        assert list(zip(run["eval_loss"].x.tolist(), run["eval_loss"].values.tolist(), strict=True)) == evals
         assert run.partner("loss").name == "eval_loss"
     else:
         assert "eval_loss" not in run
@@ -124,7 +124,8 @@ def test_json_lines_with_repeated_steps_are_restarts():
 
 def test_json_lines_absent_keys_are_gaps_not_nan(tmp_path):
     path = tmp_path / "log.jsonl"
-    path.write_text('{"epoch": 0, "loss": 1.0}\n{"epoch": 0.5, "loss": 0.9}\n{"epoch": 1, "loss": 0.8, "val_loss": 0.95}\n'
+    path.write_text('{"epoch": 0, "loss": 1.0}\n{"epoch": 0.5, "loss": 0.9}\n'
+                    '{"epoch": 1, "loss": 0.8, "val_loss": 0.95}\n'
                     '{"epoch": 2, "loss": 0.7, "val_loss": NaN}\n')
     run = curvecheck.load(path)
     assert run["val_loss"].x.tolist() == [1, 2] and math.isnan(run["val_loss"].values[1])
@@ -144,7 +145,8 @@ def test_generic_csv_step_based_log():
 
 
 def test_stacked_experiment_ledger_reads_each_version_as_a_segment():
-    path = CORPUS / "generic_csv/IsomorphicAlgo-Histopathologic-Cancer-Detection-Deep-Mo__model_training_performance.csv"
+    path = CORPUS / ("generic_csv/IsomorphicAlgo-Histopathologic-Cancer-Detection-Deep-Mo__"
+                     "model_training_performance.csv")
     run = curvecheck.load(path)
     assert len(run.segments) == 6 and run["val_loss"].x[0] == 1
     assert "version" not in run and any(n.kind == "dropped_columns" for n in run.notes)
@@ -165,7 +167,8 @@ def test_long_format_export_gives_one_series_per_metric(tmp_path):
     path = tmp_path / "mlflow_metrics.csv"
     lines = ["key,value,timestamp,step"]
     for step in range(6):
-        lines += [f"loss,{1 - step / 10},{1700000000 + step},{step}", f"val_loss,{1.1 - step / 20},{1700000000 + step},{step}"]
+        lines += [f"loss,{1 - step / 10},{1700000000 + step},{step}",
+                  f"val_loss,{1.1 - step / 20},{1700000000 + step},{step}"]
     path.write_text("\n".join(lines) + "\n")
     run = curvecheck.load(path)
     assert run.format == "long_csv" and set(run.series) == {"loss", "val_loss"} and run.x_axis == "step"

@@ -76,35 +76,31 @@ def _has_keras_pair(parent: Path) -> bool:
     return "train" in names and bool(names & (_KERAS_SPLITS - {"train"}))
 
 
-def expand(paths: list[str | Path]) -> tuple[list[Path], list[tuple[Path, str]]]:
-    """Each argument as runs: a file (or '-') as itself, a folder as the runs below it, a glob as its matches.
-
-    A folder that is itself one run (a TensorBoard run folder, a Hugging Face output folder, a Keras
-    ``logs/`` with train/ and validation/) stays one run.
+def expand(paths: list[str | Path]) -> list[tuple[Path, str | None]]:
+    """Each argument as runs, in argument order: ``(path, None)`` for a run, ``(path, problem)`` for an
+    argument or folder that yields none. A file (or '-') is itself, a folder the runs below it, a glob
+    its matches. A folder that is itself one run (a TensorBoard run folder, a Hugging Face output
+    folder, a Keras ``logs/`` with train/ and validation/) stays one run.
     """
-    out: list[Path] = []
-    errors: list[tuple[Path, str]] = []
+    out: list[tuple[Path, str | None]] = []
     for arg in paths:
         text = str(arg)
         if text != "-" and not os.path.lexists(text) and glob.has_magic(text):
             matches = sorted(glob.glob(text, recursive=True))
             if not matches:
-                errors.append((Path(text), "no file matches this pattern"))
-            for m in matches:
-                sub, errs = expand([m])
-                out.extend(sub)
-                errors.extend(errs)
+                out.append((Path(text), "no file matches this pattern"))
+            out.extend(expand(list(matches)))
             continue
         path = Path(arg)
         if text != "-" and path.is_dir():
             runs, errs = find_runs(path)
-            errors.extend(errs)
+            out.extend((p, why) for p, why in errs)
+            out.extend((p, None) for p in runs)
             if not runs and not errs:
-                errors.append((path, "directory holds no training logs"))
-            out.extend(runs)
+                out.append((path, "directory holds no training logs"))
         else:
-            out.append(path)
-    return list(dict.fromkeys(out)), errors
+            out.append((path, None))
+    return list(dict.fromkeys(out))
 
 
 def run_names(paths: list[Path]) -> list[str]:
@@ -112,7 +108,7 @@ def run_names(paths: list[Path]) -> list[str]:
     parts = [p.parts if str(p) != "-" else ("<stdin>",) for p in paths]
     depth = [1] * len(paths)
     while True:
-        names = ["/".join(pp[-d:]) for pp, d in zip(parts, depth)]
+        names = ["/".join(pp[-d:]) for pp, d in zip(parts, depth, strict=True)]
         seen: dict[str, list[int]] = {}
         for i, n in enumerate(names):
             seen.setdefault(n, []).append(i)

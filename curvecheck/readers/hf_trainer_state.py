@@ -109,7 +109,8 @@ def read(source: Source, options: ReadOptions) -> Run:
         vals = [r.get(key) for r in rows]
         mask = np.array([isinstance(v, (int, float)) and not isinstance(v, bool) for v in vals])
         if mask.any():
-            columns[key] = np.array([float(v) if m and v is not None else np.nan for v, m in zip(vals, mask)])
+            columns[key] = np.array([float(v) if m and v is not None else np.nan
+                                     for v, m in zip(vals, mask, strict=True)])
             present[key] = mask
     meta: dict = {"summary": {k: v for k, v in summary.items() if isinstance(v, (int, float, str))}}
     for meta_key, doc_key in (("planned_epochs", "num_train_epochs"), ("planned_steps", "max_steps"),

@@ -12,6 +12,7 @@ import ast
 import json
 import re
 from collections import Counter
+
 import numpy as np
 
 from ..errors import InputError
@@ -99,7 +100,8 @@ def read(source: Source, options: ReadOptions) -> Run:
     except json.JSONDecodeError as exc:
         lines = [ln.strip() for ln in text.splitlines() if ln.strip()]
         if len(lines) > 1 and all(ln.startswith("{") and ln.endswith("}") for ln in lines[:20]):
-            raise InputError(path, "this is JSON Lines (one record per line): read it with --log-format jsonl") from None
+            raise InputError(path, "this is JSON Lines (one record per line): "
+                                   "read it with --log-format jsonl") from None
         raise InputError(path, f"invalid JSON: {exc.msg} at line {exc.lineno}") from None
     except ValueError as exc:
         raise InputError(path, f"invalid JSON: {exc}") from None

@@ -107,4 +107,4 @@ def read(source: Source, options: ReadOptions) -> Run:
     return Run(source=str(source.path), format="lightning_csv", x_axis="epoch", series=series, notes=notes,
                epoch_base=int(first) if first in (0, 1) else 0, framework="lightning",
                meta={"step_level": sorted(step_level), "epoch_last_step": {int(k): int(s) for k, s in
-                                                                          zip(epochs, ends)}})
+                                                                          zip(epochs, ends, strict=True)}})
