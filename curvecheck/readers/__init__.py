@@ -23,9 +23,12 @@ __all__ = ["FORMATS", "READERS", "ReadOptions", "detect_format", "load"]
 _SNIFF_CHARS = 65536
 
 
-def detect_format(source: Source) -> str:
-    """Name the reader for ``source`` from its content (not its file name)."""
+def detect_format(source: Source | str | Path) -> str:
+    """Name the reader for ``source`` (a path, or a :class:`Source` already read) from its content."""
     from .tensorboard import find_event_files, looks_like_event_file
+
+    if not isinstance(source, Source):
+        source = open_source(Path(source))
 
     if source.is_dir:
         from .hf_trainer_state import find_trainer_state

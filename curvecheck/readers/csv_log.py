@@ -13,6 +13,8 @@ else the pandas index; else the row number. Cells are read by :mod:`curvecheck.r
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 
 from ..errors import InputError
@@ -202,3 +204,10 @@ def _several_rows_per_epoch(table: Table, epoch: str, step: str) -> bool:
         if not ((np.diff(e.values) <= 0).any() and (np.diff(s.values) > 0).all()):
             return False
     return True
+
+
+def read_csv_log(path: Path, text: str, *, segment: int | None = None,
+                 directions: dict[str, str] | None = None) -> Run:
+    """Read CSV ``text`` (already taken from ``path``, e.g. its complete lines only) as a per-epoch table."""
+    source = Source(Path(path), text.encode("utf-8"))
+    return read(source, ReadOptions(segment=segment, directions=dict(directions or {})))
