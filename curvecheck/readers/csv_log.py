@@ -22,7 +22,7 @@ from ..model import Note, Run
 from .common import run_from_table
 from .registry import ReadOptions
 from .source import Source, is_stdin
-from .table import Table, first_line, header_names, parse_table, sniff_delimiter
+from .table import Table, first_line, header_names, is_number, parse_table, sniff_delimiter
 
 EPOCH_NAMES = ("epoch", "epochs")
 STEP_NAMES = ("step", "global_step", "_step", "steps", "iteration", "iter", "trainer/global_step")
@@ -70,19 +70,11 @@ def read_table(source: Source) -> Table:
     if not table.blocks:
         raise InputError(source.label, "empty file: no header and no rows")
     header = table.header
-    if all(h and _is_number_text(h) for h in header):
+    if all(h and is_number(h) for h in header):
         raise InputError(source.label, "CSV has no header row: cannot tell which column is which")
     if not any(b.rows for b in table.blocks):
         raise InputError(source.label, "CSV has a header but no data rows")
     return table
-
-
-def _is_number_text(text: str) -> bool:
-    try:
-        float(text)
-        return True
-    except ValueError:
-        return False
 
 
 def pick_x(names: list[str], options: ReadOptions) -> tuple[str | None, str]:

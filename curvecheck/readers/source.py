@@ -61,12 +61,17 @@ def read_bytes(path: Path) -> bytes:
                 data = fh.read()
         except OSError as exc:
             raise InputError(path, _os_problem(exc)) from None
-    if data[:2] == _GZIP_MAGIC:
-        try:
-            data = gzip.decompress(data)
-        except (OSError, EOFError, zlib.error) as exc:
-            raise InputError(path, f"damaged gzip data: {exc}") from None
-    return data
+    return gunzip(path, data)
+
+
+def gunzip(where: str | Path, data: bytes) -> bytes:
+    """``data`` decompressed when it is gzip (by its magic bytes, not the file name), else as it is."""
+    if data[:2] != _GZIP_MAGIC:
+        return data
+    try:
+        return gzip.decompress(data)
+    except (OSError, EOFError, zlib.error) as exc:
+        raise InputError(where, f"damaged gzip data: {exc}") from None
 
 
 # "s3://bucket/key"; pathlib folds the "//", so "s3:/bucket/key" is accepted too. Two letters at
@@ -99,12 +104,7 @@ def read_remote(url: str) -> bytes:
         raise InputError(url, f"cannot open this URL: {exc}") from None
     except OSError as exc:
         raise InputError(url, f"cannot read: {exc.strerror or exc}") from None
-    if data[:2] == _GZIP_MAGIC:
-        try:
-            data = gzip.decompress(data)
-        except (OSError, EOFError, zlib.error) as exc:
-            raise InputError(url, f"damaged gzip data: {exc}") from None
-    return data
+    return gunzip(url, data)
 
 
 def _read_only_opener(name: str, flags: int) -> int:

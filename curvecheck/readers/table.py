@@ -80,7 +80,7 @@ def parse_cell(cell: str) -> float | None:
         return inf
 
 
-def _is_number(cell: str) -> bool:
+def is_number(cell: str) -> bool:
     try:
         parse_cell(cell)
         return True
@@ -96,10 +96,10 @@ def sniff_delimiter(header_line: str) -> str:
 
 def _looks_like_header(row: list[str]) -> bool:
     first = next((c for c in row if c.strip()), "")
-    if first[:1] in "0123456789-+." and _is_number(first):
+    if first[:1] in "0123456789-+." and is_number(first):
         return False  # the usual data row, decided on its first cell
     cells = [c.strip() for c in row if c.strip()]
-    return len(cells) >= 2 and not any(_is_number(c) or c.lower() in _GAP for c in cells)
+    return len(cells) >= 2 and not any(is_number(c) or c.lower() in _GAP for c in cells)
 
 
 def header_names(row: list[str]) -> list[str]:
@@ -146,7 +146,7 @@ def _blocks_from_rows(rows: list[list[str]], delimiter: str, ends_with_newline: 
     if not ends_with_newline and len(numbered) > 1:
         line_no, last = numbered[-1]
         width = len(_current_header(numbered))
-        if len(last) < width or not all(_is_number(c) or c.strip().lower() in _GAP for c in last):
+        if len(last) < width or not all(is_number(c) or c.strip().lower() in _GAP for c in last):
             numbered.pop()
             notes.append(Note("partial_row", f"last line ({line_no}) is cut mid-write (no line end, "
                                              f"{len(last)} of {width} cells): dropped, not read as data"))
