@@ -132,22 +132,32 @@ def test_gzip_logs_are_read_transparently(tmp_path):
     assert run.format == plain.format and np.array_equal(run["val_loss"].values, plain["val_loss"].values)
 
 
-def test_fifo_symlink_loop_and_directory_are_one_line_exit_2(tmp_path):
+def test_fifo_nobody_writes_to_symlink_loop_and_directory_are_one_line_exit_2(tmp_path, monkeypatch):
+    from curvecheck.readers import source
+
+    monkeypatch.setattr(source, "PIPE_TIMEOUT", 0.2)
     fifo = tmp_path / "pipe.csv"
     os.mkfifo(fifo)
     loop = tmp_path / "loop.csv"
     loop.symlink_to(loop)
     folder = tmp_path / "empty_dir"
     folder.mkdir()
-    for path, problem in ((fifo, "not a regular file"), (loop, "symbolic link loop")):
+    for path, problem in ((fifo, "pipe: nothing written to it"), (loop, "symbolic link loop")):
         with pytest.raises(InputError) as err:
             curvecheck.load(path)
         assert str(err.value).startswith(f"{path}: {problem}")
-    res = run_cli("analyze", fifo, BRATS, loop, folder, "--log-format", "keras_csv")
+    res = run_cli("analyze", BRATS, loop, folder, "--log-format", "keras_csv")
     assert res.returncode == 2 and "val_mean_io_u_5" in res.stdout
     lines = res.stderr.strip().splitlines()
-    assert len(lines) == 3 and "not a regular file" in lines[0] and "symbolic link loop" in lines[1]
-    assert lines[2].endswith(f"{folder}: directory holds no training logs")
+    assert len(lines) == 2 and "symbolic link loop" in lines[0]
+    assert lines[1].endswith(f"{folder}: directory holds no training logs")
+
+
+def test_process_substitution_pipe_keeps_its_first_bytes():
+    cmd = f'"{sys.executable}" -m curvecheck.cli analyze <(cat "{BRATS}") --json --fail-on never'
+    res = subprocess.run(["bash", "-c", cmd], capture_output=True, text=True, timeout=120)
+    assert res.returncode == 0, res.stderr
+    assert json.loads(res.stdout)["runs"][0]["num_points"] == 24
 
 
 @pytest.mark.skipif(os.geteuid() == 0, reason="root reads every file")

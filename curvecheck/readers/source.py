@@ -26,16 +26,44 @@ def is_stdin(path: str | Path) -> bool:
     return str(path) == STDIN
 
 
-def check_readable_file(path: Path) -> None:
-    """Refuse what is not a regular file before opening it: a FIFO would block forever."""
+PIPE_TIMEOUT = 5.0  # seconds a pipe may stay silent before we give up on it
+
+
+def check_readable_file(path: Path) -> bool:
+    """Refuse what is neither a regular file nor a pipe before opening it; True for a pipe."""
     try:
         st = path.stat()
     except OSError as exc:
         raise InputError(path, _os_problem(exc)) from None
     if stat.S_ISDIR(st.st_mode):
         raise InputError(path, "is a directory")
+    if stat.S_ISFIFO(st.st_mode):
+        return True  # <(cat log.csv), /dev/stdin, a named pipe: read with a time limit
     if not stat.S_ISREG(st.st_mode):
-        raise InputError(path, "not a regular file (a pipe, socket or device): pass it as '-' on stdin to read it")
+        raise InputError(path, "not a regular file (a socket or device): pass it as '-' on stdin to read it")
+    return False
+
+
+def _read_pipe(path: Path) -> bytes:
+    """A pipe's bytes, waiting at most PIPE_TIMEOUT for each chunk (a FIFO nobody writes to must not hang)."""
+    import select
+
+    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)  # opening a FIFO without a writer must not block either
+    chunks: list[bytes] = []
+    try:
+        while True:
+            ready, _, _ = select.select([fd], [], [], PIPE_TIMEOUT)
+            if not ready:
+                raise InputError(path, f"pipe: nothing written to it for {PIPE_TIMEOUT:g} s")
+            try:
+                chunk = os.read(fd, 1 << 20)
+            except BlockingIOError:
+                continue
+            if not chunk:
+                return b"".join(chunks)
+            chunks.append(chunk)
+    finally:
+        os.close(fd)
 
 
 def _os_problem(exc: OSError) -> str:
@@ -55,10 +83,13 @@ def read_bytes(path: Path) -> bytes:
     if is_stdin(path):
         data = sys.stdin.buffer.read()
     else:
-        check_readable_file(path)
+        is_pipe = check_readable_file(path)
         try:
-            with open(path, "rb", opener=_read_only_opener) as fh:
-                data = fh.read()
+            if is_pipe:
+                data = _read_pipe(path)
+            else:
+                with open(path, "rb", opener=_read_only_opener) as fh:
+                    data = fh.read()
         except OSError as exc:
             raise InputError(path, _os_problem(exc)) from None
     return gunzip(path, data)
