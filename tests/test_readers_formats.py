@@ -222,3 +222,12 @@ def test_remote_logs_through_fsspec_memory_filesystem():
             curvecheck.load("memory://cc_test/missing.csv")
     finally:
         mem.rm("/cc_test", recursive=True)
+
+
+def test_the_cli_and_the_registry_import_no_numpy_or_pandas():
+    import subprocess
+    import sys
+
+    code = "import sys, curvecheck.cli; print(sorted({'numpy', 'pandas'} & set(sys.modules)))"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[]"

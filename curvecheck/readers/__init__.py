@@ -13,7 +13,6 @@ from typing import TYPE_CHECKING
 from ..errors import InputError
 from .registry import FORMATS, READERS, ReadOptions, framework_of
 from .source import Source, is_stdin, read_bytes, read_remote, remote_url
-from .table import first_line
 
 if TYPE_CHECKING:  # numpy and the model are imported when a log is read, not by `curvecheck --help`
     from ..model import Run
@@ -25,6 +24,7 @@ _SNIFF_CHARS = 65536
 
 def detect_format(source: Source | str | Path) -> str:
     """Name the reader for ``source`` (a path, or a :class:`Source` already read) from its content."""
+    from .table import first_line
     from .tensorboard import find_event_files, looks_like_event_file
 
     if not isinstance(source, Source):
