@@ -231,3 +231,22 @@ def test_the_cli_and_the_registry_import_no_numpy_or_pandas():
     code = "import sys, curvecheck.cli; print(sorted({'numpy', 'pandas'} & set(sys.modules)))"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"
+
+
+def test_lightning_checkpoint_files_beside_metrics_csv(tmp_path):
+    (tmp_path / "checkpoints").mkdir()
+    shutil.copy(LIGHTNING[0], tmp_path / "metrics.csv")
+    (tmp_path / "checkpoints" / "epoch=12-step=3237.ckpt").write_bytes(b"")
+    (tmp_path / "checkpoints" / "last.ckpt").write_bytes(b"")
+    run = curvecheck.load(tmp_path / "metrics.csv")
+    assert run.meta["checkpoints"] == {12: str(tmp_path / "checkpoints" / "epoch=12-step=3237.ckpt")}
+
+
+def test_fastai_csvlogger_table(tmp_path):
+    """fastai's CSVLogger: epoch, the recorder's metric names, and a 'time' column of mm:ss text."""
+    path = tmp_path / "history.csv"
+    path.write_text("epoch,train_loss,valid_loss,accuracy,time\n0,1.2,1.0,0.6,00:12\n1,0.9,0.8,0.7,00:11\n"
+                    "2,0.7,0.75,0.74,00:11\n")
+    run = curvecheck.load(path)
+    assert run.format == "fastai_csv" and run.framework == "fastai" and "time" not in run
+    assert run.partner("train_loss").name == "valid_loss" and run["accuracy"].values.tolist() == [0.6, 0.7, 0.74]

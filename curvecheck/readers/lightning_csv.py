@@ -16,6 +16,8 @@ The run is read per epoch (x = the log's epoch, 0-based as Lightning counts):
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 
 from ..errors import InputError
@@ -23,7 +25,7 @@ from ..model import Note, Run, Series, make_series
 from .common import name_list
 from .csv_log import read_table
 from .registry import ReadOptions
-from .source import Source
+from .source import Source, is_stdin
 
 _SUFFIX_STEP, _SUFFIX_EPOCH = "_step", "_epoch"
 
@@ -104,7 +106,30 @@ def read(source: Source, options: ReadOptions) -> Run:
     if options.segment not in (None, 1):
         raise InputError(source.label, f"--segment {options.segment} does not exist: the log has 1 segment(s)")
     first = float(epochs[0])
+    meta: dict = {"step_level": sorted(step_level),
+                  "epoch_last_step": {int(k): int(s) for k, s in zip(epochs, ends, strict=True)}}
+    checkpoints = _checkpoints(source)
+    if checkpoints:
+        meta["checkpoints"] = checkpoints
     return Run(source=str(source.path), format="lightning_csv", x_axis="epoch", series=series, notes=notes,
-               epoch_base=int(first) if first in (0, 1) else 0, framework="lightning",
-               meta={"step_level": sorted(step_level), "epoch_last_step": {int(k): int(s) for k, s in
-                                                                          zip(epochs, ends, strict=True)}})
+               epoch_base=int(first) if first in (0, 1) else 0, framework="lightning", meta=meta)
+
+
+_CKPT_EPOCH = re.compile(r"epoch=(\d+)")
+
+
+def _checkpoints(source: Source) -> dict[int, str]:
+    """``{epoch: path}`` of the ModelCheckpoint files in ``checkpoints/`` beside metrics.csv
+    (``epoch=3-step=100.ckpt``; the epoch is Lightning's own, 0-based like the log's)."""
+    if is_stdin(source.path):
+        return {}
+    try:
+        files = sorted((source.path.parent / "checkpoints").glob("*.ckpt"))
+    except OSError:
+        return {}
+    out: dict[int, str] = {}
+    for f in files:
+        m = _CKPT_EPOCH.search(f.name)
+        if m:
+            out.setdefault(int(m.group(1)), str(f))
+    return out
