@@ -186,6 +186,8 @@ def test_x_and_column_roles(tmp_path):
     assert run.x_axis == "epoch" and "b" not in run
     with pytest.raises(InputError, match="nope"):
         curvecheck.load(path, x="nope")
+    with pytest.raises(InputError, match="--column names unknown column.s. acc"):
+        curvecheck.load(path, columns={"acc": "val_accuracy"})
 
 
 def test_every_format_name_a_report_prints_is_a_reader():
@@ -250,3 +252,11 @@ def test_fastai_csvlogger_table(tmp_path):
     run = curvecheck.load(path)
     assert run.format == "fastai_csv" and run.framework == "fastai" and "time" not in run
     assert run.partner("train_loss").name == "valid_loss" and run["accuracy"].values.tolist() == [0.6, 0.7, 0.74]
+
+
+def test_json_lines_nested_metrics_are_flattened(tmp_path):
+    path = tmp_path / "log.jsonl"
+    path.write_text("".join(f'{{"epoch": {e}, "train": {{"loss": {1 - e / 10}}}, "val": {{"loss": {1.1 - e / 20}}}}}\n'
+                            for e in range(5)))
+    run = curvecheck.load(path)
+    assert set(run.series) == {"train/loss", "val/loss"} and run.partner("train/loss").name == "val/loss"

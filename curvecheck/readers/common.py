@@ -126,6 +126,14 @@ def validate_run(run: Run, path: Path) -> Run:
     return run
 
 
+def check_roles(label: str, roles: dict[str, str], columns: list[str]) -> None:
+    """--column must name columns of this log (a typo should not pass silently)."""
+    unknown = [name for name in roles if name not in columns]
+    if unknown:
+        raise InputError(label, f"--column names unknown column(s) {', '.join(unknown)} "
+                                f"(columns: {name_list(columns)})")
+
+
 def apply_directions(run: Run, directions: dict[str, str], path: Path) -> None:
     """Check that every --direction names a series of this run (typos should not pass silently)."""
     unknown = [name for name in directions if name not in run.series]

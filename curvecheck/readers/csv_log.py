@@ -19,7 +19,7 @@ import numpy as np
 
 from ..errors import InputError
 from ..model import Note, Run
-from .common import run_from_table
+from .common import check_roles, run_from_table
 from .registry import ReadOptions
 from .source import Source, is_stdin
 from .table import Table, first_line, header_names, is_number, parse_table, sniff_delimiter
@@ -98,6 +98,7 @@ def read(source: Source, options: ReadOptions) -> Run:
     table = read_table(source)
     notes = list(table.notes)
     names = list(dict.fromkeys(n for b in table.blocks for n in b.columns))
+    check_roles(source.label, options.roles, [*names, *table.dropped])
     try:
         x_name, x_axis = pick_x(names, options)
     except InputError as exc:

@@ -14,7 +14,7 @@ import numpy as np
 
 from ..errors import InputError
 from ..model import Note, Run
-from .common import name_list, run_from_table
+from .common import check_roles, name_list, run_from_table
 from .csv_log import pick_x
 from .keras_json import parse_json
 from .registry import ReadOptions
@@ -35,8 +35,20 @@ def _records(source: Source) -> tuple[list[dict], list[Note]]:
             raise InputError(source.label, f"line {line_no} is not a JSON object") from None
         if not isinstance(rec, dict):
             raise InputError(source.label, f"line {line_no} is not a JSON object")
-        records.append(rec)
+        records.append(_flatten(rec))
     return records, notes
+
+
+def _flatten(rec: dict, prefix: str = "", depth: int = 0) -> dict:
+    """{"train": {"loss": 0.5}} -> {"train/loss": 0.5}, as W&B and TensorBoard name nested metrics."""
+    out: dict = {}
+    for key, value in rec.items():
+        name = f"{prefix}{key}"
+        if isinstance(value, dict) and depth < 3:
+            out.update(_flatten(value, f"{name}/", depth + 1))
+        else:
+            out[name] = value
+    return out
 
 
 def _number(v) -> float | None:
@@ -50,6 +62,7 @@ def read(source: Source, options: ReadOptions) -> Run:
     if not records:
         raise InputError(source.label, "no JSON records")
     keys = list(dict.fromkeys(k for r in records for k in r))
+    check_roles(source.label, options.roles, [str(k) for k in keys])
     columns: dict[str, np.ndarray] = {}
     present: dict[str, np.ndarray] = {}
     ignored: list[str] = []

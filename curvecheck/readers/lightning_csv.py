@@ -22,7 +22,7 @@ import numpy as np
 
 from ..errors import InputError
 from ..model import Note, Run, Series, make_series
-from .common import name_list
+from .common import check_roles, name_list
 from .csv_log import read_table
 from .registry import ReadOptions
 from .source import Source, is_stdin
@@ -43,6 +43,7 @@ def read(source: Source, options: ReadOptions) -> Run:
     table = read_table(source)
     if len(table.blocks) > 1:
         raise InputError(source.label, "metrics.csv with several header rows: not a single Lightning run")
+    check_roles(source.label, options.roles, [*table.blocks[0].columns, *table.dropped])
     cols = {n.lower(): c for n, c in table.blocks[0].columns.items()}
     names = {n.lower(): n for n in table.blocks[0].columns}
     if "epoch" not in cols or "step" not in cols:
