@@ -121,7 +121,7 @@ def remote_url(path: str | Path) -> str | None:
 def read_remote(url: str) -> bytes:
     """A remote log's bytes through fsspec (the optional extra ``curvecheck[remote]``)."""
     try:
-        import fsspec
+        import fsspec  # type: ignore[import-untyped]
     except ImportError:
         raise InputError(url, "remote logs need fsspec: pip install 'curvecheck[remote]'") from None
     try:
