@@ -14,7 +14,7 @@ Every log is written by the library's own logger during a real fit: Keras ``CSVL
 (no download), small synthetic sets. Seeds are fixed; TensorFlow's CPU kernels are not bit-reproducible,
 so Keras numbers can move slightly between runs. Library versions go to ``VERSIONS.txt``. The expected
 verdicts in ``MANIFEST.tsv`` were written by hand from how each run was made and from its curve
-(``--summary``), never from curvecheck's output.
+(``--summary``), never from curvecheck's output; its paths are relative to the folder it sits in.
 """
 
 from __future__ import annotations
@@ -415,7 +415,7 @@ class Torch:
         torch, nn = self.torch, self.nn
         self.L.seed_everything(7, verbose=False)
         (xt, yt), (xv, yv) = segmentation_data()
-        to_chw = lambda a: np.ascontiguousarray(a.transpose(0, 3, 1, 2))  # noqa: E731
+        to_chw = lambda a: np.ascontiguousarray(a.transpose(0, 3, 1, 2))
 
         class Net(nn.Module):
             def __init__(self):
