@@ -37,7 +37,7 @@ def make_log(folder: Path, steps: int = 100_000) -> Path:
 def main() -> None:
     import curvecheck
     from curvecheck.api import analyze_run
-    from curvecheck.plot import plot_runs
+    from curvecheck.render.plot import plot_runs
 
     with tempfile.TemporaryDirectory() as tmp:
         log = make_log(Path(tmp) / "run")

@@ -10,11 +10,11 @@ Attributes are imported lazily so that ``curvecheck --help`` does not pay for nu
 from __future__ import annotations
 
 __version__ = "0.1.0"
-__all__ = ["load", "load_many", "analyze", "recommend_stop", "compare", "Run", "Series", "InputError", "__version__"]
+__all__ = ["load", "load_many", "analyze", "recommend_stop", "compare", "plot", "Run", "Series", "InputError", "__version__"]
 
 
 def __getattr__(name: str):
-    if name in ("load", "load_many", "analyze", "recommend_stop", "compare"):
+    if name in ("load", "load_many", "analyze", "recommend_stop", "compare", "plot"):
         from . import api
 
         return getattr(api, name)

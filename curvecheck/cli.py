@@ -11,12 +11,14 @@ import os
 import sys
 from enum import Enum
 from pathlib import Path
-from typing import TYPE_CHECKING, List, Optional
+from typing import TYPE_CHECKING, Any, List, Optional
 
 import typer
 
 from . import __version__
 from .errors import CurvecheckError, InputError, UsageError
+from .render import RENDERERS
+from .vocab import FAIL_ON_LEVELS, STRATEGIES
 
 EXIT_OK, EXIT_FINDINGS, EXIT_INPUT = 0, 1, 2
 
@@ -35,16 +37,9 @@ app = typer.Typer(
 )
 
 
-class OutputFormat(str, Enum):
-    text = "text"
-    json = "json"
-
-
-class FailOn(str, Enum):
-    error = "error"
-    warning = "warning"
-    info = "info"
-    never = "never"
+# Choices come from the one vocabulary (vocab.py).
+FailOn = Enum("FailOn", {level: level for level in FAIL_ON_LEVELS}, type=str)  # type: ignore[misc]
+Strategy = Enum("Strategy", {name: name for name in STRATEGIES}, type=str)  # type: ignore[misc]
 
 
 # every format name a report prints (declared once, in the reader registry)
@@ -86,12 +81,38 @@ def _root(
     """Diagnose training logs."""
 
 
+def _load_config(config_file: Path | None, isolated: bool, sets: list[str] | None):
+    """The config file (found from the working directory up unless --config/--isolated) plus --set."""
+    from .config import load_config
+
+    config = load_config(config_file, isolated=isolated)
+    config.apply_sets(sets)
+    return config
+
+
+def _apply_flags(config, **flags) -> None:
+    """Command-line flags override the file (None: not given)."""
+    for key, value in flags.items():
+        config.set_option(key.replace("_", "-"), value, f"--{key.replace('_', '-')}")
+
+
+def _directions(config, items: list[str] | None) -> dict[str, str]:
+    merged = dict(config["direction"])
+    merged.update(parse_directions(items))
+    return merged
+
+
+_CONFIG_HELP = "Config file (default: curvecheck.toml or pyproject.toml [tool.curvecheck], searched upwards)."
+_SET_HELP = "Set a check's threshold: CHECK.SETTING=VALUE, by code or name (plateau.min_epochs=10). Repeatable."
+
+
 @app.command()
 def analyze(
     logs: List[Path] = typer.Argument(..., help="Log files or TensorBoard run directories.",
                                       show_default=False),
-    format: OutputFormat = typer.Option(OutputFormat.text, "--format", "-f",
-                                        help="Output: text (terminal report) or json (versioned document)."),
+    format: str = typer.Option("text", "--format", "-f",
+                               help=f"Output: {' | '.join(RENDERERS)} (text: terminal report; json: versioned "
+                                    "document)."),
     json_flag: bool = typer.Option(False, "--json", help="Same as --format json."),
     log_format: Optional[LogFormat] = typer.Option(None, "--log-format",
                                                    help="Force the reader instead of detecting it from the content."),
@@ -104,8 +125,9 @@ def analyze(
                                                help="Run only these checks: codes (CC201), prefixes (CC2) or names "
                                                     "(overfitting). Repeatable or comma-separated."),
     ignore: Optional[List[str]] = typer.Option(None, "--ignore", help="Skip these checks (same forms as --select)."),
-    fail_on: FailOn = typer.Option(FailOn.error, "--fail-on",
-                                   help="Exit 1 when a finding of this severity or worse is found."),
+    fail_on: Optional[FailOn] = typer.Option(None, "--fail-on", show_default=False,
+                                             help="Exit 1 when a finding of this severity or worse is found "
+                                                  "(default: error)."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="Print only the findings."),
     plot_file: Optional[Path] = typer.Option(None, "--plot", help="Also write the annotated figure (as 'plot')."),
     force: bool = typer.Option(False, "--force", help="With --plot: overwrite an existing figure."),
@@ -116,6 +138,11 @@ def analyze(
                                                     "long tables name/value. Repeatable."),
     jobs: Optional[int] = typer.Option(None, "--jobs", "-j", min=1,
                                        help="Analyse runs in N processes (default: all cores)."),
+    live: bool = typer.Option(False, "--live", help="Training is still running: the recommendation says STOP NOW "
+                                                    "or CONTINUE. Default: a finished run."),
+    sets: Optional[List[str]] = typer.Option(None, "--set", help=_SET_HELP),
+    config_file: Optional[Path] = typer.Option(None, "--config", help=_CONFIG_HELP),
+    isolated: bool = typer.Option(False, "--isolated", help="Ignore config files."),
 ) -> None:
     """Diagnose each log: a summary of every series (first, best with its epoch, last) and the findings.
 
@@ -125,48 +152,36 @@ def analyze(
     Epochs are the log's own numbers: Keras CSVLogger counts from 0 (Keras prints 'Epoch 1' for it).
     Exit codes: 0 ok, 1 a finding at or above --fail-on (default: error), 2 usage or input error.
     """
-    from .checks import select_checks
-    from .findings import SEVERITY_RANK
+    from . import api
+    from .render import render
 
     try:
-        directions = parse_directions(direction)
-        select_list, ignore_list = _split_list(select), _split_list(ignore)
-        select_checks(select_list, ignore_list)
+        config = _load_config(config_file, isolated, sets)
+        _apply_flags(config, select=_split_list(select), ignore=_split_list(ignore),
+                     fail_on=fail_on.value if fail_on else None)
+        directions = _directions(config, direction)
+        output_format = "json" if json_flag else format
+        if output_format not in RENDERERS:
+            raise UsageError(f"--format: unknown format '{format}' (choose from {', '.join(RENDERERS)})")
         plot_target = _plot_target(plot_file, logs, force) if plot_file else None
-    except UsageError as exc:
-        raise _fail(str(exc)) from None
-    try:
         columns = _parse_columns(column)
+        report = _analyze_logs(logs, dict(format=log_format.value if log_format else None, segment=segment,
+                                          directions=directions, x=x_column, columns=columns, jobs=jobs,
+                                          select=config["select"], ignore=config["ignore"],
+                                          settings=config.settings, severities=config.severities, live=live,
+                                          monitors=config["monitor"], strategy=config["strategy"]),
+                               need_runs=plot_target is not None)
     except UsageError as exc:
         raise _fail(str(exc)) from None
-    report, loaded = _analyze_logs(logs, log_format.value if log_format else None, segment, directions,
-                                   select_list, ignore_list, x_column, columns, jobs, need_runs=plot_target is not None)
-    runs = report.runs
-    for err in report.errors:
-        typer.echo(f"curvecheck: error: {_one_line(err.message)}", err=True)
-    if plot_target is not None and loaded:
-        from .plot import plot_runs
-
-        plot_runs(loaded, runs, plot_target)
+    for error in report.errors:
+        typer.echo(f"curvecheck: error: {_one_line(error.message)}", err=True)
+    if plot_target is not None and report.runs:
+        api.plot([], plot_target, report=report)
         typer.echo(f"wrote {plot_target}", err=True)
-    if runs:
-        if json_flag or format == OutputFormat.json:
-            from .render.json_out import render_json
-
-            typer.echo(render_json(report))
-        else:
-            from .render.terminal import render_terminal
-
-            render_terminal(report, quiet=quiet)
-            if len(runs) + len(report.errors) > 1:
-                from .render.summary import render_summary
-
-                render_summary(report)
-    if report.errors:
-        raise typer.Exit(EXIT_INPUT)
-    threshold = None if fail_on == FailOn.never else SEVERITY_RANK[fail_on.value]
-    hit = threshold is not None and any(SEVERITY_RANK[f.severity] <= threshold for r in runs for f in r.findings)
-    raise typer.Exit(EXIT_FINDINGS if hit else EXIT_OK)
+    if report.runs:
+        sys.stdout.write(render(report, output_format, quiet=quiet))
+        sys.stdout.flush()
+    raise typer.Exit(report.exit_code(config["fail-on"]))
 
 
 # --- many runs (readers): options and the load/analyse loop of `analyze` --------------------
@@ -185,25 +200,26 @@ def _parse_columns(items: list[str] | None) -> dict[str, str]:
     return out
 
 
-def _analyze_logs(logs, log_format, segment, directions, select, ignore, x_column, columns, jobs, need_runs):
-    """Every run the arguments name, analysed (in parallel processes); unreadable ones in report.errors."""
-    from .api import analyze_run
-    from .many import LoadSpec, analyze_many, load_many
-    from .report import Report
+def _analyze_logs(logs, options: dict[str, Any], need_runs: bool):
+    """Every run the arguments name, analysed by the API (in parallel processes); unreadable ones in
+    report.errors. With ``need_runs`` (the figure) the runs are read here and analysed in this process."""
+    from . import api
 
-    spec = LoadSpec(log_format, segment, directions, x_column, columns, select, ignore)
-    if need_runs:  # the figure needs the runs themselves: read them here
-        loaded, errors = load_many(logs, spec)
-        return Report(runs=[analyze_run(r, select, ignore) for r in loaded], errors=errors), loaded
+    if need_runs:
+        load_keys = ("format", "segment", "directions", "x", "columns")
+        loaded, errors = api.load_many(logs, **{k: options[k] for k in load_keys}, on_error="collect")
+        report = api.analyze(loaded, **{k: v for k, v in options.items() if k not in load_keys + ("jobs",)},
+                             directions=options["directions"])
+        report.errors = errors
+        return report
     if not sys.stderr.isatty():
-        return analyze_many(logs, spec, jobs=jobs), []
+        return api.analyze(logs, **options, on_error="collect")
     from rich.progress import Progress
 
     with Progress(transient=True, console=_stderr_console()) as bar:
         task = bar.add_task("analysing", total=None)
-        report = analyze_many(logs, spec, jobs=jobs,
-                              progress=lambda done, total: bar.update(task, completed=done, total=total))
-    return report, []
+        return api.analyze(logs, **options, on_error="collect",
+                           progress=lambda done, total: bar.update(task, completed=done, total=total))
 
 
 def _stderr_console():
@@ -212,14 +228,6 @@ def _stderr_console():
     return Console(stderr=True)
 
 
-class Strategy(str, Enum):
-    auto = "auto"
-    keras = "keras"
-    lightning = "lightning"
-    gl = "gl"
-    pq = "pq"
-    up = "up"
-    threshold = "threshold"
 
 
 class Mode(str, Enum):
@@ -236,9 +244,10 @@ def recommend_stop_cmd(
                                                      "combine several, e.g. --monitor val_loss --monitor val_iou."),
     weight: Optional[List[float]] = typer.Option(None, "--weight", help="Weight of each --monitor (default 1)."),
     mode: Mode = typer.Option(Mode.auto, "--mode", help="min or max; auto takes it from the name."),
-    strategy: Strategy = typer.Option(Strategy.auto, "--strategy",
-                                      help="auto (curvecheck's rule), keras / lightning (exact replays of their "
-                                           "EarlyStopping), gl / pq / up (Prechelt), threshold (--when)."),
+    strategy: Optional[Strategy] = typer.Option(None, "--strategy", show_default=False,
+                                                help="auto (curvecheck's rule), keras / lightning (exact replays of "
+                                                     "their EarlyStopping), gl / pq / up (Prechelt), threshold "
+                                                     "(--when)."),
     patience: Optional[int] = typer.Option(None, "--patience", help="Patience for keras/lightning (and threshold)."),
     min_delta: Optional[float] = typer.Option(None, "--min-delta", help="min_delta for keras/lightning."),
     baseline: Optional[float] = typer.Option(None, "--baseline", help="Keras baseline."),
@@ -257,14 +266,18 @@ def recommend_stop_cmd(
                                                       help="ModelCheckpoint filepath, e.g. 'ckpt/epoch_{epoch:03d}.keras'"
                                                            ": prints the file to keep ({epoch} is 1-based, as Keras "
                                                            "formats it)."),
-    live: Optional[bool] = typer.Option(None, "--live/--finished",
-                                        help="Training still running? Default: a log written in the last 15 minutes."),
+    live: bool = typer.Option(False, "--live/--finished",
+                              help="Training is still running: say STOP NOW or CONTINUE. Default: a finished run."),
     json_flag: bool = typer.Option(False, "--json", help="Print the recommendation as JSON."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="Print only the epoch (or the checkpoint path)."),
     log_format: Optional[LogFormat] = typer.Option(None, "--log-format", help="Force the reader."),
     segment: Optional[int] = typer.Option(None, "--segment", min=1, help="Which appended run to use (1-based)."),
-    fail_on: FailOn = typer.Option(FailOn.error, "--fail-on",
-                                   help="Exit 1 when the log has a finding of this severity or worse."),
+    fail_on: Optional[FailOn] = typer.Option(None, "--fail-on", show_default=False,
+                                             help="Exit 1 when the log has a finding of this severity or worse "
+                                                  "(default: error)."),
+    sets: Optional[List[str]] = typer.Option(None, "--set", help=_SET_HELP),
+    config_file: Optional[Path] = typer.Option(None, "--config", help=_CONFIG_HELP),
+    isolated: bool = typer.Option(False, "--isolated", help="Ignore config files."),
 ) -> None:
     """Recommend the epoch to keep, say when training should have stopped, and suggest EarlyStopping settings.
 
@@ -272,20 +285,27 @@ def recommend_stop_cmd(
     Exit codes: 0 a recommendation was made and no finding reached --fail-on; 1 a finding did (e.g. the
     run diverged); 2 usage or input error.
     """
-    from .checks import run_checks
-    from .findings import SEVERITY_RANK
-    from .readers import load
-    from .recommend import recommend_stop
+    from . import api
 
+    try:
+        config = _load_config(config_file, isolated, sets)
+        _apply_flags(config, monitor=monitor, strategy=strategy.value if strategy else None,
+                     fail_on=fail_on.value if fail_on else None)
+    except UsageError as exc:
+        raise _fail(str(exc)) from None
+    chosen = config["strategy"]
     # only the options given: each rule's defaults live with the rule (curvecheck.stopping)
     given = {"patience": patience, "min_delta": min_delta, "baseline": baseline, "start_from_epoch": start_from_epoch,
              "stopping_threshold": stopping_threshold, "divergence_threshold": divergence_threshold,
              "alpha": alpha, "s": strips, "planned_epochs": planned_epochs}
-    params = {k: v for k, v in given.items() if v is not None}
+    params: dict[str, Any] = {k: v for k, v in given.items() if v is not None}
     try:
-        run = load(log, log_format.value if log_format else None, segment=segment)
-        rec = recommend_stop(run, monitor, weights=weight, mode=mode.value, strategy=strategy.value, smooth=smooth,
-                             conditions=when, checkpoint_template=checkpoint_template, live=live, **params)
+        run = api.load(log, log_format.value if log_format else None, segment=segment,
+                       directions=dict(config["direction"]))
+        rec = api.recommend_stop(run, config["monitor"], weights=weight, mode=mode.value, strategy=chosen,
+                                 smooth=smooth, conditions=when, checkpoint_template=checkpoint_template, live=live,
+                                 fail_on=config["fail-on"], settings=config.settings, severities=config.severities,
+                                 **params)
     except (InputError, UsageError, ValueError) as exc:
         raise _fail(str(exc)) from None
     if quiet:
@@ -300,10 +320,7 @@ def recommend_stop_cmd(
         from .render.recommend import render_recommendation
 
         render_recommendation(Console(highlight=False), rec, str(log), run.x_axis)
-    findings = run_checks(run)[0]
-    threshold = None if fail_on == FailOn.never else SEVERITY_RANK[fail_on.value]
-    hit = threshold is not None and any(SEVERITY_RANK[f.severity] <= threshold for f in findings)
-    raise typer.Exit(EXIT_FINDINGS if hit or rec.epoch is None else EXIT_OK)
+    raise typer.Exit(rec.exit_code())
 
 
 @app.command()
@@ -312,7 +329,7 @@ def watch(
                                show_default=False),
     monitor: Optional[List[str]] = typer.Option(None, "--monitor", "-m", help="Series to monitor (default: val_loss)."),
     mode: Mode = typer.Option(Mode.auto, "--mode", help="min or max; auto takes it from the name."),
-    strategy: Strategy = typer.Option(Strategy.auto, "--strategy", help="The stop rule (as in recommend-stop)."),
+    strategy: Strategy = typer.Option(Strategy("auto"), "--strategy", help="The stop rule (as in recommend-stop)."),
     patience: Optional[int] = typer.Option(None, "--patience", help="Patience for keras/lightning/threshold."),
     planned_epochs: Optional[int] = typer.Option(None, "--planned-epochs", min=1,
                                                  help="auto: the planned number of epochs (default: from the log)."),
@@ -375,6 +392,9 @@ def compare(
     metric: Optional[str] = typer.Option(None, "--metric", help="Series to rank by (default: the first shared "
                                                                 "validation metric, else val_loss)."),
     json_flag: bool = typer.Option(False, "--json", help="Print the comparison as JSON."),
+    sets: Optional[List[str]] = typer.Option(None, "--set", help=_SET_HELP),
+    config_file: Optional[Path] = typer.Option(None, "--config", help=_CONFIG_HELP),
+    isolated: bool = typer.Option(False, "--isolated", help="Ignore config files."),
 ) -> None:
     """Compare the runs of a learning-rate sweep: rank them, judge each LR, and say whether the best is bracketed."""
     from .api import compare as compare_api
@@ -389,7 +409,9 @@ def compare(
         except ValueError:
             raise _fail("--label expects lr=NUMBER") from None
     try:
-        rep = compare_api(logs, labels, metric)
+        config = _load_config(config_file, isolated, sets)
+        rep = compare_api(logs, [*labels] if labels else None, metric, settings=config.settings,
+                          severities=config.severities)
     except (InputError, UsageError) as exc:
         raise _fail(str(exc)) from None
     if json_flag:
@@ -406,7 +428,7 @@ def compare(
 
 def _plot_target(output: Path | None, logs: list[Path], force: bool) -> Path:
     """Where to write a figure: never onto a log, never over an existing file without --force."""
-    from .plot import default_output
+    from .render.plot import default_output
 
     target = output or default_output(logs)
     if target.suffix.lower() not in (".png", ".svg", ".pdf"):
@@ -447,22 +469,25 @@ def plot(
     force: bool = typer.Option(False, "--force", help="Overwrite an existing figure."),
     log_format: Optional[LogFormat] = typer.Option(None, "--log-format", help="Force the reader."),
     segment: Optional[int] = typer.Option(None, "--segment", min=1, help="Which appended run to plot (1-based)."),
+    sets: Optional[List[str]] = typer.Option(None, "--set", help=_SET_HELP),
+    config_file: Optional[Path] = typer.Option(None, "--config", help=_CONFIG_HELP),
+    isolated: bool = typer.Option(False, "--isolated", help="Ignore config files."),
 ) -> None:
     """Draw the curves with what the diagnostics found: recommended epoch, best epochs, overfitting gap,
     plateaus, LR drops, spikes, NaN epochs. Several logs are overlaid (one colour per run, labelled by LR)."""
-    from .api import analyze_run
-    from .plot import plot_runs
-    from .readers import load
+    from . import api
 
     try:
+        config = _load_config(config_file, isolated, sets)
         target = _plot_target(output, logs, force)
-        runs = [load(log, log_format.value if log_format else None, segment=segment) for log in logs]
-        reports = [analyze_run(r) for r in runs]
-        written = plot_runs(runs, reports, target, metrics=_split_list([metrics]) if metrics else None,
-                            smooth=smooth, log_y=log_y, grid=grid, dpi=dpi, size=_parse_size(size))
+        report = api.analyze(logs, format=log_format.value if log_format else None, segment=segment,
+                             directions=dict(config["direction"]), settings=config.settings,
+                             severities=config.severities, monitors=config["monitor"], strategy=config["strategy"])
+        api.plot([], target, report=report, metrics=_split_list([metrics]) if metrics else None, smooth=smooth,
+                 log_y=log_y, grid=grid, dpi=dpi, size=_parse_size(size))
     except (InputError, UsageError) as exc:
         raise _fail(str(exc)) from None
-    typer.echo(f"wrote {written}")
+    typer.echo(f"wrote {target}")
 
 
 def _split_list(items: list[str] | None) -> list[str] | None:
@@ -488,6 +513,38 @@ def explain(
     if check is None:
         raise _fail(f"unknown check '{code}' (run 'curvecheck explain' for the list)")
     typer.echo(check_doc(check))
+
+
+@app.command("config")
+def config_cmd(
+    sets: Optional[List[str]] = typer.Option(None, "--set", help=_SET_HELP),
+    config_file: Optional[Path] = typer.Option(None, "--config", help=_CONFIG_HELP),
+    isolated: bool = typer.Option(False, "--isolated", help="Ignore config files."),
+) -> None:
+    """Print the effective settings and where each came from (default, the config file, --set)."""
+    from .config import describe
+
+    try:
+        config = _load_config(config_file, isolated, sets)
+    except UsageError as exc:
+        raise _fail(str(exc)) from None
+    typer.echo(f"# config file: {config.path if config.path else 'none' + (' (--isolated)' if isolated else '')}")
+    for key, value, source in describe(config):
+        typer.echo(f"{key} = {_toml_value(value)}  # {source}")
+
+
+def _toml_value(value) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if value is None:
+        return "(unset)"
+    if isinstance(value, str):
+        return f'"{value}"'
+    if isinstance(value, list):
+        return "[" + ", ".join(_toml_value(v) for v in value) + "]"
+    if isinstance(value, dict):
+        return "{" + ", ".join(f"{k} = {_toml_value(v)}" for k, v in value.items()) + "}"
+    return f"{value:g}" if isinstance(value, float) else str(value)
 
 
 def main() -> None:

@@ -7,13 +7,8 @@ from typing import Any
 
 import numpy as np
 
-SEVERITIES = ("error", "warning", "info")
-SEVERITY_RANK = {"error": 0, "warning": 1, "info": 2}
-KINDS = (
-    "non_finite", "divergence", "spike", "overfitting", "plateau", "oscillation",
-    "loss_metric_divergence", "stuck_metric", "undertrained", "lr_schedule",
-    "suspicious_validation", "data_integrity",
-)
+from .vocab import FINDING_KINDS as KINDS  # noqa: F401  (re-exported)
+from .vocab import SEVERITIES, SEVERITY_RANK  # noqa: F401
 
 
 def json_safe(value: Any) -> Any:
@@ -88,3 +83,14 @@ class Finding:
             "series": self.series, "epochs": self.epochs, "message": self.message,
             "evidence": evidence_dict(self.evidence), "advice": self.advice,
         })
+
+
+def at_level(findings: list[Finding], fail_on: str) -> list[Finding]:
+    """The findings at ``fail_on`` severity or worse (none for 'never'): what makes a command exit 1."""
+    if fail_on == "never":
+        return []
+    if fail_on not in SEVERITY_RANK:
+        from .errors import UsageError
+
+        raise UsageError(f"fail-on must be one of error, warning, info, never; got {fail_on!r}")
+    return [f for f in findings if SEVERITY_RANK[f.severity] <= SEVERITY_RANK[fail_on]]

@@ -15,11 +15,11 @@ from typing import Any
 
 import numpy as np
 
-from .findings import Finding, json_safe
+from .findings import Finding, evidence_dict, json_safe
 from .model import Run
-from .signal import noise_level, tensorboard_smooth
+from .signal import best_index, noise_level, tensorboard_smooth
+from .vocab import LR_VERDICTS as VERDICTS  # noqa: F401  (re-exported)
 
-VERDICTS = ("too_high", "too_low", "ok", "unknown")
 _LR_IN_NAME = re.compile(r"(?:^|[^a-z])(?:lr|learning[_-]?rate)[_=-]?((?:\d+\.?\d*|\.\d+)(?:e[-+]?\d+)?)", re.I)
 
 
@@ -103,13 +103,13 @@ def lr_verdict(run: Run, findings: list[Finding], label: str | None = None) -> L
         if f.severity == "error":
             high.append(f"non-finite loss: {f.message}")
     spikes = [f for f in by_code.get("CC103", []) if any("val" not in s for s in f.series)]
-    if spikes and sum(len(f.evidence.get("spike_epochs", [])) for f in spikes) >= 2:
+    if spikes and sum(len(evidence_dict(f.evidence).get("spike_epochs", [])) for f in spikes) >= 2:
         high.append(f"training-loss spikes: {spikes[0].message}")
     for text in (_frozen_early(run), _noisy_training(run)):
         if text:
             high.append(text)
     for f in by_code.get("CC203", []):
-        ratios = [v.get("val_over_train_noise") for v in f.evidence.get("series", {}).values()]
+        ratios = [v.get("val_over_train_noise") for v in evidence_dict(f.evidence).get("series", {}).values()]
         # validation much noisier than training points at the validation set, not at the LR
         if high and all(r is None or r < 2 for r in ratios):
             high.append(f"validation oscillates as well: {f.message.split('.')[0]}")
@@ -117,7 +117,7 @@ def lr_verdict(run: Run, findings: list[Finding], label: str | None = None) -> L
         if "No sign of slowing" in f.message or f.severity == "warning":
             low.append(f"still improving steadily at the end: {f.message}")
     for f in by_code.get("CC301", []):
-        drops = f.evidence.get("drops") or []
+        drops = evidence_dict(f.evidence).get("drops") or []
         helped = [d for d in drops if d.get("helped")]
         if helped:
             ok.append(f"LR drops helped at epoch(s) {', '.join(str(int(d['epoch'])) for d in helped)}: the initial LR "
@@ -208,13 +208,13 @@ def compare_runs(runs: list[Run], findings: list[list[Finding]], labels: list[st
         best = best_epoch = None
         if s is not None and s.finite.any():
             sm = tensorboard_smooth(s.values, smooth)
-            g = np.where(np.isfinite(sm), sm if direction == "max" else -sm, -np.inf)
-            i = int(np.argmax(g))
-            best, best_epoch = float(sm[i]), float(s.x[i])
+            i = best_index(s.values, "max" if direction == "max" else "min", smooth)
+            if i is not None:
+                best, best_epoch = float(sm[i]), float(s.x[i])
         entries.append(SweepEntry(run.source, verdict.lr, verdict.lr_source, name, best, best_epoch,
                                   verdict.verdict, verdict.evidence))
     ranked = sorted([e for e in entries if e.best is not None and math.isfinite(e.best)],
-                    key=lambda e: -e.best if direction == "max" else e.best)
+                    key=lambda e: -(e.best or 0.0) if direction == "max" else (e.best or 0.0))
     for i, e in enumerate(ranked, 1):
         e.rank = i
     summary, bracketed = [], None

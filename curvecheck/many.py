@@ -34,6 +34,9 @@ class LoadSpec:
     ignore: list[str] | None = None
     settings: dict[str, dict[str, Any]] = field(default_factory=dict)  # check thresholds, as analyze_run takes
     severities: dict[str, str] = field(default_factory=dict)
+    live: bool = False  # the recommendation's options (analyze_run)
+    monitors: list[str] | None = None
+    strategy: str = "auto"
 
 
 def discover(logs: Iterable[str | Path]) -> list[tuple[Path, str, RunError | None]]:
@@ -81,7 +84,7 @@ def _analyze_one(job: tuple[Path, str, LoadSpec]) -> RunReport | RunError:
     warnings.filterwarnings("ignore", category=RuntimeWarning)  # overflow in absurd logs is reported, not warned
     try:
         return analyze_run(_load(path, name, spec), spec.select, spec.ignore, spec.settings or None,
-                           spec.severities or None)
+                           spec.severities or None, live=spec.live, monitors=spec.monitors, strategy=spec.strategy)
     except InputError as exc:
         return RunError(str(path), str(exc))
 

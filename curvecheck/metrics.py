@@ -11,9 +11,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-KINDS = ("loss", "accuracy", "iou", "dice", "f1", "precision", "recall", "auc", "map", "lr", "other")
-SPLITS = ("train", "val", "test")
-DIRECTIONS = ("min", "max", "none")
+from .vocab import BOUNDED_KINDS, DIRECTIONS, SPLITS  # noqa: F401  (re-exported)
+from .vocab import SERIES_KINDS as KINDS  # noqa: F401
 
 
 @dataclass(frozen=True)
@@ -77,7 +76,7 @@ _BOOKKEEPING = re.compile(
     r"grad_norm|hp_metric|.*time.*)$"
 )
 
-_MAX_KINDS = {"accuracy", "iou", "dice", "f1", "precision", "recall", "auc", "map"}
+_MAX_KINDS = set(BOUNDED_KINDS)
 
 
 def _normalise(name: str) -> str:
@@ -164,3 +163,24 @@ def is_bookkeeping(name: str) -> bool:
     """Columns such as epoch/step/time that are axes or costs, not curves to diagnose."""
     tok = _tokens(_normalise(name))
     return bool(_BOOKKEEPING.match(tok)) and kind_of(name) == "other"
+
+
+def is_percent(kind: str, values) -> bool:
+    """Is this [0, 1]-type metric (accuracy, IoU, ...) logged in percent?
+
+    The one definition every check, recommendation and plot uses: a bounded kind whose finite
+    values go above 1.5 and stay within [0, 100]. A percent accuracy that starts below 1 (0.8%
+    in the first epoch) is still percent; a loss never is.
+    """
+    import numpy as np
+
+    if kind not in BOUNDED_KINDS:
+        return False
+    v = np.asarray(values, dtype=np.float64)
+    v = v[np.isfinite(v)]
+    return bool(v.size) and float(v.max()) > 1.5 and float(v.min()) >= 0.0 and float(v.max()) <= 100.0
+
+
+def percent_scale(kind: str, values) -> float:
+    """100 for a metric logged in percent, else 1: multiply a [0, 1] threshold by it."""
+    return 100.0 if is_percent(kind, values) else 1.0

@@ -245,7 +245,7 @@ def select_segment_indices(x: np.ndarray, starts: list[int], which: int | None) 
     return np.concatenate(pieces[::-1])
 
 
-def _num(v: float):
+def _num(v: float | None) -> float | int | None:
     """JSON-safe number: ints stay ints, non-finite becomes None."""
     if v is None or not np.isfinite(v):
         return None

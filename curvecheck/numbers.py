@@ -15,6 +15,8 @@ def fmt(v: float | None, digits: int = 4) -> str:
     return f"{v:.{digits}g}"
 
 
-def fx(x: float) -> str:
+def fx(x: float | None) -> str:
     """An epoch or step: '12', or '12.5' for fractional (Hugging Face) epochs."""
+    if x is None:
+        return str(x)
     return str(int(x)) if float(x).is_integer() else f"{x:g}"

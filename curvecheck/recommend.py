@@ -7,22 +7,21 @@ built the way ModelCheckpoint builds it.
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from .context import default_monitor
 from .errors import UsageError
-from .findings import json_safe
+from .findings import Finding, json_safe
+from .metrics import percent_scale
 from .model import Run, Series
 from .numbers import fmt, fx
-from .signal import noise_level, tensorboard_smooth
+from .signal import best_index, noise_level, tensorboard_smooth
 from .stopping import RULES, CombinedScore, StopResult, StopRule, ThresholdRule, feed, make_rule, normalised_scores
 
-STRATEGIES = RULES
-LIVE_SECONDS = 15 * 60  # a log written to within this time counts as a run in progress
+STRATEGIES = RULES  # the stopping rules' registry (vocab.STRATEGIES lists the same names for the CLI)
 
 
 @dataclass
@@ -46,6 +45,12 @@ class Recommendation:
     epoch_base: int = 0
     params: dict[str, Any] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
+    # findings at the caller's --fail-on level (api.recommend_stop); decide the exit code, not in the JSON
+    failing_findings: list[Finding] = field(default_factory=list, repr=False)
+
+    def exit_code(self) -> int:
+        """0 when an epoch was recommended and no finding reached --fail-on, else 1."""
+        return 1 if self.epoch is None or self.failing_findings else 0
 
     def to_dict(self) -> dict[str, Any]:
         return json_safe({
@@ -59,24 +64,6 @@ class Recommendation:
 
 
 # --- choosing monitors --------------------------------------------------------------------------
-
-def default_monitor(run: Run) -> Series | None:
-    """What Keras monitors by default (val_loss), else the first validation metric, else the loss."""
-    vals = [s for s in run.signals() if s.split == "val" and s.direction != "none" and s.finite.any()]
-    for s in vals:
-        if s.kind == "loss" and s.info.base == "loss":
-            return s
-    for s in vals:
-        if s.kind == "loss":
-            return s
-    if vals:
-        return vals[0]
-    train = [s for s in run.signals() if s.kind == "loss" and s.finite.any()]
-    if train:
-        return train[0]
-    # no usable loss (e.g. NaN throughout): any curve with a known direction
-    return next((s for s in run.signals() if s.direction in ("min", "max") and s.finite.any()), None)
-
 
 def resolve_monitors(run: Run, names: list[str] | None, mode: str = "auto") -> list[tuple[Series, str]]:
     if not names:
@@ -101,6 +88,17 @@ def _goodness(s: Series, direction: str, smooth: float | None) -> np.ndarray:
     v = tensorboard_smooth(s.values, smooth) if smooth else s.values
     g = v if direction == "max" else -v
     return np.where(np.isfinite(g), g, -np.inf)
+
+
+def _best(s: Series, direction: str, smooth: float | None = None) -> int:
+    """The series' best index (signal.best_index: raw unless smoothed, first on ties); 0 if none."""
+    index = best_index(s.values, direction, smooth or 0.0)
+    return 0 if index is None else index
+
+
+def _best_of_score(score: np.ndarray) -> int:
+    index = best_index(score, "max")
+    return 0 if index is None else index
 
 
 def combined_score(monitors: list[tuple[Series, str]], weights: list[float] | None,
@@ -181,16 +179,6 @@ def checkpoint_path(template: str, epoch: float, epoch_base: int, values: dict[s
         raise UsageError(f"--checkpoint-template '{template}': {exc}") from None
 
 
-def is_live(run: Run) -> bool:
-    path = Path(run.source)
-    try:
-        files = [path] if path.is_file() else [p for p in path.rglob("*tfevents*")]
-        newest = max(p.stat().st_mtime for p in files)
-    except (OSError, ValueError):
-        return False
-    return time.time() - newest < LIVE_SECONDS
-
-
 def planned_epochs_of(run: Run) -> int | None:
     """The planned number of epochs when the log records it (HF ``num_train_epochs``, Ultralytics ``epochs``)."""
     planned = getattr(run, "meta", None) or {}
@@ -234,12 +222,14 @@ def run_stop_rule(run: Run, mons: list[tuple[Series, str]], strategy: str = "aut
 def recommend_stop(run: Run, monitors: list[str] | None = None, *, weights: list[float] | None = None,
                    mode: str = "auto", strategy: str = "auto", smooth: float | None = None,
                    conditions: list[str] | None = None, checkpoint_template: str | None = None,
-                   live: bool | None = None, **params) -> Recommendation:
+                   live: bool = False, **params) -> Recommendation:
     """Recommend the epoch to keep and say when the chosen strategy would have stopped.
 
     ``strategy``: 'auto' (curvecheck's online rule), 'keras', 'lightning', 'gl', 'pq', 'up'
     (replays with ``params``, e.g. patience=10), or 'threshold' with ``conditions`` like
-    ``['val_loss<0.1', 'val_iou>0.8']`` held for ``patience`` epochs.
+    ``['val_loss<0.1', 'val_iou>0.8']`` held for ``patience`` epochs. ``live=True`` says training is
+    still running (the status is then ``stop_now`` or ``continue``); the default is a finished run.
+    The answer depends only on the log's values and these options, never on the file's age.
     """
     if strategy not in STRATEGIES:
         raise UsageError(f"unknown strategy '{strategy}' (choose from {', '.join(STRATEGIES)})")
@@ -254,7 +244,7 @@ def recommend_stop(run: Run, monitors: list[str] | None = None, *, weights: list
     score = combined_score(mons, weights, smooth)
     if not np.isfinite(score).any():
         raise UsageError(f"{run.source}: the monitored series never has a finite value")
-    hindsight = int(np.argmax(np.where(np.isfinite(score), score, -np.inf)))
+    hindsight = _best_of_score(score)
     primary, direction = mons[0]
     result = run_stop_rule(run, mons, strategy, weights=weights, smooth=smooth, **params).result()
     kept = hindsight if strategy == "auto" else result.kept_index
@@ -283,9 +273,8 @@ def _metric_hints(run: Run, primary: Series, x: np.ndarray, kept: int) -> list[s
         if (s.split != "val" or s is primary or s.kind == "loss" or s.direction not in ("min", "max")
                 or s.x.shape != x.shape or not np.array_equal(s.x, x) or not s.finite.any()):
             continue
-        g = _goodness(s, s.direction, None)
-        b = int(np.argmax(g))
-        scale = 100.0 if np.nanmax(np.abs(s.values[s.finite])) > 1.5 else 1.0
+        b = _best(s, s.direction)
+        scale = percent_scale(s.kind, s.values)
         if abs(b - kept) > 3 and abs(s.values[b] - s.values[kept]) >= 0.01 * scale:
             hints.append(f"{s.name} is best at {run.x_axis} {fx(x[b])} ({fmt(s.values[b])} vs {fmt(s.values[kept])} "
                          f"here): if that is what you report, use --monitor {s.name}.")
@@ -295,8 +284,7 @@ def _metric_hints(run: Run, primary: Series, x: np.ndarray, kept: int) -> list[s
 def _fill_comparisons(rec: Recommendation, run: Run, mons, kept: int, smooth: float | None) -> None:
     x = mons[0][0].x
     for s, direction in mons:
-        g = _goodness(s, direction, None)
-        b = int(np.argmax(g))
+        b = _best(s, direction)
         rec.best_epochs[s.name] = float(x[b])
         rec.cost[s.name] = float(abs(s.values[b] - s.values[kept]))
         sigma = noise_level(s.values)
@@ -311,7 +299,7 @@ def _fill_comparisons(rec: Recommendation, run: Run, mons, kept: int, smooth: fl
     if len(mons) > 1:
         for i, (a, da) in enumerate(mons):
             for b, db in mons[i + 1:]:
-                ia, ib = int(np.argmax(_goodness(a, da, smooth))), int(np.argmax(_goodness(b, db, smooth)))
+                ia, ib = _best(a, da, smooth), _best(b, db, smooth)
                 if ia != ib:
                     rec.disagreement.append({
                         "monitors": [a.name, b.name], "best_epochs": [float(x[ia]), float(x[ib])],
@@ -321,10 +309,9 @@ def _fill_comparisons(rec: Recommendation, run: Run, mons, kept: int, smooth: fl
 
 
 def _fill_stop(rec: Recommendation, run: Run, mons, result: StopResult, x, kept: int, hindsight: int,
-               strategy: str, live: bool | None) -> None:
+               strategy: str, live: bool) -> None:
     primary = mons[0][0]
     n = x.shape[0]
-    live = is_live(run) if live is None else live
     what = "the combined score" if len(mons) > 1 else primary.name
     unit = run.x_axis
     if result.stopped:

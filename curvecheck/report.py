@@ -11,7 +11,9 @@ from typing import Any
 
 import numpy as np
 
+from .findings import at_level
 from .model import Note, Run, Segment, Series, _num
+from .signal import best_index
 
 SCHEMA_VERSION = 1
 
@@ -100,25 +102,25 @@ class Report:
     runs: list[RunReport]
     schema_version: int = SCHEMA_VERSION
     errors: list[RunError] = field(default_factory=list)
+    # the loaded runs behind ``runs`` (same order), for plots; not part of the JSON document
+    loaded: list[Run] = field(default_factory=list, repr=False, compare=False)
 
     def to_dict(self) -> dict[str, Any]:
         return {"schema_version": self.schema_version, "runs": [r.to_dict() for r in self.runs],
                 "errors": [e.to_dict() for e in self.errors]}
 
-
-def best_index(series: Series) -> int | None:
-    """Index of the best finite value by the series' direction (first occurrence); None if none."""
-    finite = series.finite
-    if series.direction == "none" or not finite.any():
-        return None
-    values = np.where(finite, series.values, np.inf if series.direction == "min" else -np.inf)
-    return int(np.argmin(values) if series.direction == "min" else np.argmax(values))
+    def exit_code(self, fail_on: str = "error") -> int:
+        """The command's exit status, decided here once: 2 when a log could not be read, 1 when a
+        finding reaches ``fail_on`` ('error', 'warning', 'info'; 'never' disables), else 0."""
+        if self.errors:
+            return 2
+        return 1 if any(at_level(r.findings, fail_on) for r in self.runs) else 0
 
 
 def summarise_series(series: Series, partner: Series | None) -> SeriesSummary:
     finite = series.finite
     first_i = int(np.argmax(finite)) if finite.any() else None
-    best_i = best_index(series)
+    best_i = best_index(series.values, series.direction)
     n = len(series)
     return SeriesSummary(
         name=series.name, kind=series.kind, split=series.split, direction=series.direction, points=n,

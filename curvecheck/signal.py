@@ -4,6 +4,7 @@
   non-finite points passed through), so curvecheck's smoothed curves match what users see there.
 - :func:`noise_level`: a robust estimate of the epoch-to-epoch noise of a curve, so thresholds can
   be stated relative to it ("the rise is 4x the noise") instead of as fixed ratios.
+- :func:`best_index`: the best point of a curve (raw, or smoothed when asked), first on ties.
 """
 
 from __future__ import annotations
@@ -135,3 +136,21 @@ def bin_medians(x: np.ndarray, values: np.ndarray, edges: np.ndarray) -> tuple[n
         xs.append(float(x[tail][-1]))
         vs.append(float(np.median(values[tail])))
     return np.array(xs), np.array(vs)
+
+
+def best_index(values: np.ndarray, direction: str, smooth: float = 0.0) -> int | None:
+    """Index of a curve's best point: the one definition of "best epoch" every report, plot and
+    recommendation uses.
+
+    Raw values by default; ``smooth`` > 0 picks the best of the TensorBoard-smoothed curve (callers
+    label such a result "smoothed"). Non-finite points are skipped; on ties the first wins (as Keras'
+    EarlyStopping keeps the first best). None when the direction is unknown or no point is finite.
+    """
+    v = np.asarray(values, dtype=np.float64)
+    if smooth:
+        v = tensorboard_smooth(v, smooth)
+    finite = np.isfinite(v)
+    if direction not in ("min", "max") or not finite.any():
+        return None
+    goodness = np.where(finite, v if direction == "max" else -v, -np.inf)
+    return int(np.argmax(goodness))

@@ -1,9 +1,9 @@
 """The command line: reports, JSON contract, and one-line errors with exit code 2 on bad input."""
 
 import json
-from pathlib import Path
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 

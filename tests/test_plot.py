@@ -8,7 +8,7 @@ import matplotlib.image
 import numpy as np
 
 import curvecheck
-from curvecheck.plot import decimate
+from curvecheck.render.plot import decimate
 
 from .conftest import CORPUS, SAMPLES
 

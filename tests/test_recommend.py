@@ -87,17 +87,27 @@ def test_suggested_settings_cover_the_longest_stall_that_paid_off():
     assert s["keras"].startswith("keras.callbacks.EarlyStopping(monitor='val_loss'")
 
 
-def test_growing_log_says_stop_now_or_continue(tmp_path):
-    live = tmp_path / "history.csv"
-    live.write_bytes((SAMPLES / "overfitting_mlp.csv").read_bytes())  # just written: a run in progress
-    rec = recommend_stop(curvecheck.load(live))
+def test_live_run_says_stop_now_or_continue(tmp_path):
+    log = curvecheck.load(SAMPLES / "overfitting_mlp.csv")
+    rec = recommend_stop(log, live=True)
     assert rec.status == "stop_now" and rec.reason.count("Stop now") == 1
     early = tmp_path / "early.csv"
     early.write_text("\n".join((SAMPLES / "lr_sweep/lr_0.0001.csv").read_text().splitlines()[:12]) + "\n")
-    assert recommend_stop(curvecheck.load(early)).status == "continue"
-    old = time.time() - 3600
-    os.utime(live, (old, old))
-    assert recommend_stop(curvecheck.load(live)).status == "finished"
+    assert recommend_stop(curvecheck.load(early), live=True).status == "continue"
+    assert recommend_stop(log).status == "finished"  # without --live a run is finished
+
+
+def test_results_depend_on_bytes_not_on_the_file_age(tmp_path):
+    """A log written just now and the same bytes two years old give byte-identical reports."""
+    fresh, old = tmp_path / "a" / "history.csv", tmp_path / "b" / "history.csv"
+    for p in (fresh, old):
+        p.parent.mkdir()
+        p.write_bytes((SAMPLES / "overfitting_mlp.csv").read_bytes())
+    two_years_ago = time.time() - 2 * 365 * 86400
+    os.utime(old, (two_years_ago, two_years_ago))
+    for args in (["analyze", "--json"], ["analyze"], ["recommend-stop", "--json"], ["recommend-stop"]):
+        outs = [cli(*args, p).stdout.replace(str(p.parent), "DIR") for p in (fresh, old)]
+        assert outs[0] == outs[1], args
 
 
 def test_lr_verdicts_on_the_sweep_and_known_failures():

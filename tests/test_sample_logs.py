@@ -7,7 +7,7 @@ import pytest
 
 import curvecheck
 from curvecheck.errors import InputError
-from curvecheck.report import best_index
+from curvecheck.signal import best_index
 
 from .conftest import SAMPLES
 
@@ -15,7 +15,7 @@ SHARED_CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus"
 
 
 def best_x(series):
-    return series.x[best_index(series)]
+    return series.x[best_index(series.values, series.direction)]
 
 
 def test_every_sample_log_loads():

@@ -11,19 +11,21 @@ import re
 from collections.abc import Mapping
 from dataclasses import MISSING, dataclass, field, fields, replace
 from functools import cached_property
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Generic, TypeVar, cast
 
 import numpy as np
 
+from ..context import default_monitor
 from ..errors import UsageError
 from ..findings import Evidence, Finding
-from ..metrics import MetricInfo
+from ..metrics import MetricInfo, is_percent
 from ..model import Run, Series
 from ..numbers import fmt, fx  # noqa: F401  (re-exported for the checks)
-from ..signal import bin_medians, noise_level, rolling_median
+from ..schedule import LR_DROP_RATIO, LR_SMOOTH_SHARE, Schedule, describe_schedule, lr_profile  # noqa: F401  (re-exported)
+from ..signal import best_index, bin_medians, noise_level, rolling_median
+from ..vocab import BOUNDED_KINDS
 
-METRIC_KINDS = ("iou", "dice", "f1", "accuracy", "map", "auc", "precision", "recall")
-BOUNDED_KINDS = METRIC_KINDS  # all of these live in [0, 1]
+METRIC_KINDS = BOUNDED_KINDS  # the metrics checks compare with losses; all live in [0, 1]
 
 
 def slope_t(x: np.ndarray, y: np.ndarray) -> tuple[float, float]:
@@ -47,33 +49,22 @@ def slope_t(x: np.ndarray, y: np.ndarray) -> tuple[float, float]:
     return slope, slope / np.sqrt(s2 / sxx)
 
 
-# How LR schedules are classified, shared by every check that talks about the learning rate.
-LR_DROP_RATIO = 0.1  # a fall of more than this share of the LR is a drop
-LR_SMOOTH_SHARE = 0.34  # an LR that changes at more than this share of epochs follows a smooth schedule
-
-
-def lr_profile(v: np.ndarray, drop_ratio: float = LR_DROP_RATIO,
-               smooth_share: float = LR_SMOOTH_SHARE) -> tuple[np.ndarray, list[int], bool]:
-    """(indices where the LR changes, indices where it drops, whether the schedule is smooth)."""
-    changes = np.nonzero(np.abs(np.diff(v)) > 1e-3 * np.abs(v[:-1]))[0] + 1
-    drops = [int(i) for i in changes if v[i] < (1 - drop_ratio) * v[i - 1]]
-    return changes, drops, changes.size > smooth_share * len(v)
-
-
 def lr_drops(ctx: RunContext, start: float = -np.inf, end: float = np.inf) -> dict:
-    """What the LR did in [start, end]: discrete drops (step schedules), or a smooth schedule."""
+    """What the LR did in [start, end]: discrete drops (step schedules), or a smooth schedule.
+
+    A window onto :func:`curvecheck.schedule.describe_schedule`, the one classification of the LR."""
     lr = ctx.lr
     if lr is None or lr.finite.sum() < 2:
         return {"has_lr": False, "smooth": False, "drops": [], "first": None, "last": None, "min": None,
                 "in_window": None}
     x, v = lr.x[lr.finite], lr.values[lr.finite]
-    _changes, drops, smooth = lr_profile(v)
+    schedule = ctx.schedule
     inside = (x >= start) & (x <= end)
     return {
         "has_lr": True,
-        "smooth": smooth,
-        "drops": [float(x[i]) for i in drops if start <= x[i] <= end],
-        "first": float(v[0]), "last": float(v[-1]), "min": float(v.min()),
+        "smooth": schedule.smooth,
+        "drops": [d for d in schedule.drops if start <= d <= end],
+        "first": schedule.first, "last": schedule.last, "min": schedule.min,
         "in_window": (float(v[inside][0]), float(v[inside][-1])) if inside.any() else None,
     }
 
@@ -84,7 +75,7 @@ def out_of_range(s: Series) -> np.ndarray:
     v = s.values[s.finite]
     if s.kind not in BOUNDED_KINDS or not v.shape[0]:
         return np.zeros(v.shape[0], dtype=bool)
-    if v.min() >= 1 and v.max() <= 100 and v.max() > 1.5:
+    if is_percent(s.kind, v):
         return np.zeros(v.shape[0], dtype=bool)
     return (v > 1 + 1e-6) | (v < -1e-6)
 
@@ -135,9 +126,10 @@ class Curve:
         return self.series.name
 
     def best_index(self, smoothed: bool = True) -> int:
-        """Index (into the finite points) of the best trend value; the first one on ties."""
-        g = self.trend if smoothed else self.goodness
-        return int(np.nanargmax(g))
+        """Index (into the finite points) of the best trend value (raw value when not ``smoothed``);
+        the first one on ties. Same definition as everywhere: :func:`curvecheck.signal.best_index`."""
+        index = best_index(self.trend if smoothed else self.goodness, "max")
+        return 0 if index is None else index
 
     def window_mean(self, count: int) -> float:
         """Mean goodness of the last ``count`` points."""
@@ -294,6 +286,16 @@ class RunContext:
     def lr(self) -> Series | None:
         return self.run.lr_series()
 
+    @cached_property
+    def monitor(self) -> Series | None:
+        """The curve monitored by default (:func:`curvecheck.context.default_monitor`)."""
+        return default_monitor(self.run)
+
+    @cached_property
+    def schedule(self) -> Schedule:
+        """The LR schedule, classified once (:func:`curvecheck.schedule.describe_schedule`)."""
+        return describe_schedule(self.lr)
+
 
 @dataclass(frozen=True)
 class CheckSettings:
@@ -331,13 +333,19 @@ def _coerce(value: Any, typ: type, where: str) -> Any:
     raise UsageError(f"{where}: expected {typ.__name__}, got {value!r}")
 
 
-class Check:
+S = TypeVar("S", bound=CheckSettings)
+_EvidenceBase = Evidence  # inside Check, the name Evidence is the check's own evidence class
+
+
+class Check(Generic[S]):
     """Base class. Subclasses set the metadata and implement :meth:`run`.
 
     The class docstring is the user documentation shown by ``curvecheck explain CODE``; it has
     the sections *What it detects*, *Why it matters*, *What to do* and *Example*. ``Settings`` is
     the dataclass of its thresholds (see :class:`CheckSettings`); an instance reads them from
-    ``self.settings``. ``severity`` is the default severity; config can change it per code.
+    ``self.settings``. ``Evidence`` is the dataclass its findings' evidence is made of (a check with
+    several kinds of finding declares one class per kind, each named ``...Evidence``). ``severity`` is
+    the default severity; config can change it per code.
     """
 
     code: ClassVar[str]
@@ -346,9 +354,15 @@ class Check:
     severity: ClassVar[str]
     min_points: ClassVar[int] = 5
     Settings: ClassVar[type[CheckSettings]] = CheckSettings
+    # The dataclass of this check's evidence (its fields are the JSON shape of ``evidence`` for this
+    # code, in the shipped JSON Schema and in ``explain``). The base class means "not declared yet":
+    # the schema then accepts any object for this code.
+    Evidence: ClassVar[type[Evidence]] = Evidence
 
     def __init__(self, settings: CheckSettings | None = None, severity: str | None = None):
-        self.settings = settings if settings is not None else self.Settings()
+        # typed as the subclass's Settings: ``class Plateau(Check[Plateau.Settings])`` lets mypy check
+        # ``self.settings.min_epochs``; an unparameterised ``Check`` reads them untyped
+        self.settings: S = cast(S, settings if settings is not None else self.Settings())
         # a configured severity wins over the check's own choice (some checks grade by case)
         self.severity_override = severity
 
@@ -367,11 +381,20 @@ class Check:
         return replace(cls.Settings(), **values)
 
     def finding(self, *, series: list[str], epochs: dict[str, float], message: str,
-                evidence: Evidence | dict | None = None, advice: str = "", severity: str | None = None,
+                evidence: _EvidenceBase | dict | None = None, advice: str = "", severity: str | None = None,
                 kind: str | None = None) -> Finding:
         return Finding(code=self.code, name=self.name, kind=kind or self.kind,
                        severity=self.severity_override or severity or self.severity, series=series, epochs=epochs,
                        message=message, evidence=evidence if evidence is not None else {}, advice=advice)
+
+    @classmethod
+    def evidence_classes(cls) -> list[type[_EvidenceBase]]:
+        """Every evidence shape this check's findings can carry: its ``Evidence`` and any other nested
+        Evidence dataclass whose name ends in ``Evidence`` (parts such as ``Drop`` are not listed)."""
+        found = [value for name, value in vars(cls).items()
+                 if isinstance(value, type) and issubclass(value, _EvidenceBase) and value is not _EvidenceBase
+                 and name.endswith("Evidence")]
+        return found or ([cls.Evidence] if cls.Evidence is not _EvidenceBase else [])
 
     @classmethod
     def applicable(cls, run: Run) -> bool:

@@ -184,6 +184,8 @@ class Plateau(Check):
         if not lr_drops(ctx)["smooth"]:
             return False
         lr = ctx.lr
+        if lr is None:
+            return False
         x, v = lr.x[lr.finite], lr.values[lr.finite]
         at = v[x <= since]
         return bool(at.size and at[-1] < 0.5 * float(v.max()))
@@ -213,6 +215,8 @@ class Plateau(Check):
         # a cut "without effect": the curve did not improve beyond noise after it (it is inside the stall)
         ev.lr_drops_during_stall = [d for d in lr["drops"] if d > x_best] or None
         series = ctx.lr
+        if series is None:
+            return
         x, v = series.x[series.finite], series.values[series.finite]
         at_min = np.nonzero(v > v[-1] * (1 + 1e-6))[0]
         since = float(x[at_min[-1] + 1]) if at_min.size else float(x[0])

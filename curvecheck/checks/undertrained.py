@@ -17,13 +17,15 @@ def fit_saturation(x: np.ndarray, g: np.ndarray) -> tuple[float, float, float] |
     """
     span = float(x[-1] - x[0]) or 1.0
     taus = np.geomspace(0.5, 20 * span, 60)
-    best = None
+    best: tuple[float, float, float, float] | None = None
     for tau in taus:
         basis = np.column_stack([np.ones_like(x), -np.exp(-(x - x[0]) / tau)])
         coef, res, *_ = np.linalg.lstsq(basis, g, rcond=None)
         sse = float(res[0]) if res.size else float(np.sum((basis @ coef - g) ** 2))
         if best is None or sse < best[0]:
             best = (sse, float(coef[0]), float(coef[1]), float(tau))
+    if best is None:
+        return None
     _, a, b, tau = best
     if tau >= taus[-3] or b <= 0:
         return None

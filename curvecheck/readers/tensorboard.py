@@ -475,7 +475,7 @@ def is_event_file_name(name: str) -> bool:
 
 
 def find_event_files(root: Path) -> list[Path]:
-    found = []
+    found: list[Path] = []
     for dirpath, dirnames, filenames in os.walk(root):
         dirnames.sort()
         found.extend(Path(dirpath) / f for f in sorted(filenames) if is_event_file_name(f))
@@ -534,7 +534,7 @@ def read_tensorboard(path: Path, *, segment: int | None = None,
     series: dict[str, Series] = {}
     seg_counts: list[int] = []
     restart_notes: list[str] = []
-    longest_segments = []
+    longest_segments: list = []
     for name, parts in sorted(merged.items()):
         steps = np.concatenate([p[0] for p in parts])
         values = np.concatenate([p[1] for p in parts])

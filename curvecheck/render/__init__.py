@@ -1,1 +1,45 @@
-"""Renderers turn reports into text; they never compute verdicts."""
+"""Renderers turn reports into text; they never compute verdicts.
+
+:data:`RENDERERS` maps an output format (``analyze --format NAME``) to a function
+``render(report, quiet=False) -> str``. A new output (markdown, github annotations, sarif) is one
+module and one :func:`register` call here; the CLI's choices come from this mapping. Each entry
+imports its module when called, so ``curvecheck --help`` does not pay for Rich or json.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Callable
+
+if TYPE_CHECKING:
+    from ..report import Report
+
+Renderer = Callable[..., str]
+
+
+def _text(report: Report, quiet: bool = False) -> str:
+    from .terminal import render_text
+
+    return render_text(report, quiet=quiet)
+
+
+def _json(report: Report, quiet: bool = False) -> str:
+    from .json_out import render_json
+
+    return render_json(report) + "\n"
+
+
+RENDERERS: dict[str, Renderer] = {"text": _text, "json": _json}
+
+
+def register(name: str, renderer: Renderer) -> None:
+    """Make ``renderer`` available as ``--format NAME``."""
+    RENDERERS[name] = renderer
+
+
+def render(report: Report, format: str = "text", quiet: bool = False) -> str:
+    """The report in an output format from :data:`RENDERERS`."""
+    if format not in RENDERERS:
+        from ..errors import UsageError
+
+        raise UsageError(f"unknown output format '{format}' (choose from {', '.join(RENDERERS)})")
+    return RENDERERS[format](report, quiet=quiet)

@@ -81,7 +81,7 @@ def render_sweep(console: Console, rep: SweepReport) -> None:
     table = Table(title=f"runs ranked by best smoothed {rep.metric}", title_justify="left", header_style="bold")
     for col, just in (("rank", "right"), ("run", "left"), ("lr", "right"), (f"best {rep.metric}", "right"),
                       ("at epoch", "right"), ("lr verdict", "left")):
-        table.add_column(col, justify=just)
+        table.add_column(col, justify="right" if just == "right" else "left")
     for e in sorted(rep.entries, key=lambda e: e.rank or 10**6):
         table.add_row(str(e.rank or "–"), Path(e.source).name, f"{e.lr:g}" if e.lr is not None else "?",
                       fmt(e.best) if e.best is not None else "–", fx(e.best_epoch) if e.best_epoch is not None else "–",

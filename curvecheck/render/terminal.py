@@ -91,7 +91,7 @@ def _series_table(run: RunReport, width: int) -> Table:
     spark_width = 24 if width >= 110 else 12
     for s in shown:
         arrow = {"min": " ↓", "max": " ↑"}.get(s.direction, "")
-        row = [s.name, f"{s.kind}{arrow}", sparkline(s.sparkline_values, spark_width),
+        row: list[str | Text] = [s.name, f"{s.kind}{arrow}", sparkline(s.sparkline_values, spark_width),
                fmt_value(s.first), fmt_value(s.best), fmt_x(s.best_epoch), fmt_value(s.last)]
         if with_nan:
             bad = f"{len(s.nan_epochs)} ({x} {_ranges(s.nan_epochs)})" if s.nan_epochs else ""
@@ -170,10 +170,25 @@ def _render_verdicts(console: Console, run: RunReport) -> None:
                                     indent=0 if i == 0 else 2))
 
 
+def _console() -> Console:
+    # Piped output is read in files and CI logs: don't wrap it at 80 columns.
+    width = None if sys.stdout.isatty() else int(os.environ.get("COLUMNS", "120"))
+    return Console(highlight=False, width=width)
+
+
 def render_terminal(report: Report, console: Console | None = None, quiet: bool = False) -> None:
-    if console is None:
-        # Piped output is read in files and CI logs: don't wrap it at 80 columns.
-        width = None if sys.stdout.isatty() else int(os.environ.get("COLUMNS", "120"))
-        console = Console(highlight=False, width=width)
+    console = console or _console()
     for run in report.runs:
         render_run(console, run, quiet)
+
+
+def render_text(report: Report, quiet: bool = False) -> str:
+    """The terminal report as a string (with colour codes only when stdout is a colour terminal)."""
+    console = _console()
+    with console.capture() as captured:
+        render_terminal(report, console, quiet)
+        if len(report.runs) + len(report.errors) > 1:  # several runs: a summary table across them
+            from .summary import render_summary
+
+            render_summary(report, console)
+    return captured.get()

@@ -10,12 +10,19 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING, Sequence
 
 import numpy as np
 
-from .model import Run, Series
-from .report import RunReport
-from .signal import tensorboard_smooth
+from ..marks import Marks, build_marks
+from ..model import Run, Series
+from ..report import RunReport
+from ..signal import tensorboard_smooth
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
+
+    from ..lr import SweepReport
 
 MAX_DRAW_POINTS = 4000
 _RUN_COLOURS = ("#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b", "#e377c2", "#17becf")
@@ -90,7 +97,7 @@ def select_panels(run: Run, metrics: list[str] | None = None, max_panels: int = 
     return rest + lr[:1]
 
 
-def default_output(logs: list[str | Path], suffix: str = ".png") -> Path:
+def default_output(logs: Sequence[str | Path], suffix: str = ".png") -> Path:
     """A name in the current directory that is never one of the logs."""
     stem = Path(str(logs[0]).rstrip("/")).name.split(".")[0] if len(logs) == 1 else "compare"
     return Path.cwd() / f"{stem}_curvecheck{suffix}"
@@ -121,74 +128,67 @@ def _mark_nonfinite(ax, s: Series, colour: str) -> bool:
     return True
 
 
-def _mark_best(ax, s: Series, colour: str) -> bool:
-    if s.direction not in ("min", "max") or not s.finite.any():
+def _mark_best(ax, s: Series, colour: str, marks: Marks) -> bool:
+    if s.name not in marks.best:
         return False
-    g = np.where(s.finite, s.values if s.direction == "max" else -s.values, -np.inf)
-    i = int(np.argmax(g))
+    at = np.nonzero(s.x == marks.best[s.name])[0]
+    if not at.size:
+        return False
+    i = int(at[0])
     ax.plot([s.x[i]], [s.values[i]], marker="*", ms=13, color=colour, mec="black", mew=0.6, zorder=6, ls="none")
     ax.annotate(f"{s.x[i]:g}", (s.x[i], s.values[i]), xytext=(0, 7 if s.direction == "max" else -12),
                 textcoords="offset points", ha="center", fontsize=7, color=colour, zorder=7)
     return True
 
 
-def _annotate_findings(ax, panel: Panel, report: RunReport, used: set[str]) -> None:
+def _annotate_findings(ax, panel: Panel, marks: Marks, used: set[str]) -> None:
     names = {s.name for s in panel.series}
-    for f in report.findings:
-        if not names & set(f.series):
+    for span in marks.overfitting:
+        if not names & set(span.series):
             continue
-        ep = f.epochs
-        if f.code == "CC201" and "start" in ep:
-            ax.axvspan(ep["start"], ep["end"], color="#d62728", alpha=0.07, lw=0)
-            train = next((s for s in panel.series if s.name == f.series[0]), None)
-            val = next((s for s in panel.series if s.name == f.series[-1]), None)
-            if train is not None and val is not None and np.array_equal(train.x, val.x):
-                m = train.x >= ep["start"]
-                ax.fill_between(train.x[m], train.values[m], val.values[m], color="#d62728", alpha=0.15, lw=0)
-            ax.axvline(ep["start"], color="#d62728", lw=1, ls=":")
-            used.add("overfit")
-        elif f.code == "CC202" and "start" in ep:
-            since = f.evidence.get("stalled_since", {})
-            # this panel's own stall: the earliest among its series named in the finding
-            start = min((since[n] for n in names & set(since)), default=ep["start"])
-            ax.axvspan(start, ep["end"], color="grey", alpha=0.12, lw=0, hatch="//" if f.severity == "warning"
-                       else None)
-            used.add("plateau")
-        elif f.code == "CC103":
-            s = next((s for s in panel.series if s.name in f.series), None)
-            if s is not None:
-                xs = np.array(f.evidence.get("spike_epochs", []), dtype=float)
-                idx = np.searchsorted(s.x, xs)
-                idx = idx[(idx < len(s)) & (s.x[np.minimum(idx, len(s) - 1)] == xs)]
-                ax.plot(s.x[idx], s.values[idx], ls="none", marker="o", ms=11, mfc="none", mec="#ff7f0e", mew=2,
-                        zorder=6)
-                used.add("spike")
+        ax.axvspan(span.start, span.end, color="#d62728", alpha=0.07, lw=0)
+        train = next((s for s in panel.series if s.name == span.series[0]), None)
+        val = next((s for s in panel.series if s.name == span.series[-1]), None)
+        if train is not None and val is not None and np.array_equal(train.x, val.x):
+            m = train.x >= span.start
+            ax.fill_between(train.x[m], train.values[m], val.values[m], color="#d62728", alpha=0.15, lw=0)
+        ax.axvline(span.start, color="#d62728", lw=1, ls=":")
+        used.add("overfit")
+    # this panel's own stall: from the earliest stall of its series
+    stalls = [p for p in marks.plateaus if names & set(p.series)]
+    if stalls:
+        warning = any(p.severity == "warning" for p in stalls)
+        ax.axvspan(min(p.start for p in stalls), max(p.end for p in stalls), color="grey", alpha=0.12, lw=0,
+                   hatch="//" if warning else None)
+        used.add("plateau")
+    s = next((s for s in panel.series if s.name in marks.spikes), None)
+    if s is not None:
+        xs = np.array(marks.spikes[s.name], dtype=float)
+        idx = np.searchsorted(s.x, xs)
+        idx = idx[(idx < len(s)) & (s.x[np.minimum(idx, len(s) - 1)] == xs)]
+        ax.plot(s.x[idx], s.values[idx], ls="none", marker="o", ms=11, mfc="none", mec="#ff7f0e", mew=2, zorder=6)
+        used.add("spike")
 
 
-def _mark_lr_drops(axes, report: RunReport, used: set[str]) -> None:
-    drops = []
-    for f in report.findings:
-        if f.code == "CC301":
-            drops += [d["epoch"] for d in f.evidence.get("drops", [])]
-    if not drops:
+def _mark_lr_drops(axes, marks: Marks, used: set[str]) -> None:
+    if not marks.lr_drops:
         return
     for ax in axes:
-        ax.plot(drops, [0] * len(drops), ls="none", marker="^", ms=8, color="#2ca02c", clip_on=False,
-                transform=ax.get_xaxis_transform(), zorder=5)
+        ax.plot(marks.lr_drops, [0] * len(marks.lr_drops), ls="none", marker="^", ms=8, color="#2ca02c",
+                clip_on=False, transform=ax.get_xaxis_transform(), zorder=5)
     used.add("lrdrop")
 
 
-def _mark_recommendation(axes, report: RunReport, colour: str, used: set[str], label_top: bool = True) -> None:
-    rec = report.recommendation
-    if rec is None or rec.epoch is None:
+def _mark_recommendation(axes, marks: Marks, unit: str, colour: str, used: set[str], label_top: bool = True) -> None:
+    if marks.keep is None:
         return
+    keep = marks.keep
     for i, ax in enumerate(axes):
-        ax.axvline(rec.epoch, color=colour, lw=1.6, ls="--", zorder=4)
+        ax.axvline(keep, color=colour, lw=1.6, ls="--", zorder=4)
         if i == 0 and label_top:
-            unit = report.x_axis
             lo, hi = ax.get_xlim()
-            right_half = rec.epoch > lo + 0.6 * (hi - lo)  # keep the label inside the panel
-            ax.annotate(f"keep {unit} {rec.epoch:g}", xy=(rec.epoch, 1.0), xycoords=("data", "axes fraction"),
+            right_half = keep > lo + 0.6 * (hi - lo)  # keep the label inside the panel
+            ax.annotate(f"keep {unit} {keep:g}", xy=(keep, 1.0), xycoords=("data", "axes fraction"),
                         xytext=(-3 if right_half else 3, -3), textcoords="offset points",
                         ha="right" if right_half else "left", va="top", fontsize=9,
                         color=colour, fontweight="bold",
@@ -196,14 +196,12 @@ def _mark_recommendation(axes, report: RunReport, colour: str, used: set[str], l
     used.add("keep")
 
 
-def _mark_segments(axes, report: RunReport, used: set[str]) -> None:
-    if len(report.segments) < 2 or report.selected_segment is not None:
+def _mark_segments(axes, marks: Marks, used: set[str]) -> None:
+    if marks.restart is None:
         return
-    last = report.segments[-1]
-    if last.x_start > report.segments[0].x_start:  # a resume: the joined view has a seam
-        for ax in axes:
-            ax.axvline(last.x_start, color="purple", lw=1.2, ls="-.")
-        used.add("restart")
+    for ax in axes:
+        ax.axvline(marks.restart, color="purple", lw=1.2, ls="-.")
+    used.add("restart")
 
 
 def _legend_handles(used: set[str], smooth: float, unit: str = "epoch"):
@@ -256,45 +254,57 @@ def _style_axis(ax, panel: Panel, x_axis: str, log_y: bool) -> None:
 
 
 def _run_label(report: RunReport, run: Run) -> str:
-    from .lr import lr_of_run
+    from ..lr import lr_of_run
 
     lr, _ = lr_of_run(run)
     name = Path(run.source.rstrip("/")).name
     return f"lr {lr:g}" if lr is not None else name
 
 
-def _winner(runs: list[Run], reports: list[RunReport]) -> str:
-    """For an overlay: which run won, by the sweep ranking `compare` uses."""
-    from .errors import UsageError
-    from .lr import compare_runs
-
-    try:
-        rep = compare_runs(runs, [r.findings for r in reports])
-    except UsageError:
-        return ""
-    best = next((e for e in rep.entries if e.rank == 1), None)
-    if best is None:
+def _winner(sweep: SweepReport | None) -> str:
+    """For an overlay: which run won, by the sweep ranking `compare` computed."""
+    best = next((e for e in sweep.entries if e.rank == 1), None) if sweep is not None else None
+    if sweep is None or best is None or best.best is None or best.best_epoch is None:
         return ""
     who = f"lr {best.lr:g}" if best.lr is not None else Path(best.source.rstrip("/")).name
-    return f"; best: {who} (smoothed {rep.metric} {best.best:.4g} at epoch {best.best_epoch:g})"
+    return f"; best: {who} (smoothed {sweep.metric} {best.best:.4g} at epoch {best.best_epoch:g})"
 
 
 def plot_runs(runs: list[Run], reports: list[RunReport], output: Path, *, metrics: list[str] | None = None,
               smooth: float = 0.6, log_y: bool = False, grid: bool = False, dpi: int = 120,
-              size: tuple[float, float] | None = None) -> Path:
-    """Draw one figure for one run (annotated) or several runs (overlaid, or small multiples with grid)."""
+              size: tuple[float, float] | None = None, sweep: SweepReport | None = None) -> Path:
+    """Draw and write one figure (see :func:`build_figure`); returns the path written."""
+    fig = build_figure(runs, reports, metrics=metrics, smooth=smooth, log_y=log_y, grid=grid, size=size,
+                       sweep=sweep)
+    return save_figure(fig, Path(output), dpi=dpi)
+
+
+def save_figure(fig: Figure, output: Path, dpi: int = 120) -> Path:
+    """Write a figure (.png, .svg with text kept as text, .pdf) without touching matplotlib's global state."""
     import matplotlib
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    with matplotlib.rc_context({"svg.fonttype": "none"}):  # SVG text stays text: searchable and editable
+        fig.savefig(output, dpi=dpi, metadata={"Software": "curvecheck"} if output.suffix == ".png" else None)
+    return output
 
-    matplotlib.rcParams["svg.fonttype"] = "none"  # SVG text stays text: searchable and editable
+
+def build_figure(runs: list[Run], reports: list[RunReport], *, metrics: list[str] | None = None,
+                 smooth: float = 0.6, log_y: bool = False, grid: bool = False,
+                 size: tuple[float, float] | None = None, sweep: SweepReport | None = None) -> Figure:
+    """One figure for one run (annotated) or several runs (overlaid, or small multiples with grid).
+
+    A plain :class:`matplotlib.figure.Figure` on an Agg canvas: no pyplot, no backend switch, so a
+    notebook's own matplotlib setup is left alone (display the figure, or save it with savefig).
+    ``sweep`` (the ranking :func:`curvecheck.compare` computes) names the winning run in an overlay's title.
+    """
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
 
     panel_sets = [select_panels(r, metrics) for r in runs]
     keys = list(dict.fromkeys(p.key for ps in panel_sets for p in ps))
     titles = {p.key: p.title for ps in panel_sets for p in ps}
     if not keys:
-        from .errors import UsageError
+        from ..errors import UsageError
 
         raise UsageError("nothing to plot: no series match --metrics" if metrics else "nothing to plot")
     ncols_runs = len(runs) if grid and len(runs) > 1 else 1
@@ -303,9 +313,12 @@ def plot_runs(runs: list[Run], reports: list[RunReport], output: Path, *, metric
     rows = math.ceil(n / cols)
     total_cols = cols * ncols_runs
     figsize = size or (max(7.0, 5.2 * total_cols), 3.3 * rows + 0.9)
-    fig, axes = plt.subplots(rows, total_cols, figsize=figsize, squeeze=False)
+    fig = Figure(figsize=figsize)
+    FigureCanvasAgg(fig)
+    axes = fig.subplots(rows, total_cols, squeeze=False)
+    all_marks = [build_marks(r) for r in reports]
     used: set[str] = set()
-    for r_i, (run, report, panels) in enumerate(zip(runs, reports, panel_sets)):
+    for r_i, (run, report, panels, marks) in enumerate(zip(runs, reports, panel_sets, all_marks)):
         by_key = {p.key: p for p in panels}
         colour = _RUN_COLOURS[r_i % len(_RUN_COLOURS)]
         label = _run_label(report, run) if len(runs) > 1 else None
@@ -321,16 +334,16 @@ def plot_runs(runs: list[Run], reports: list[RunReport], output: Path, *, metric
                 c = colour if len(runs) > 1 and ncols_runs == 1 else (_VAL if s.split == "val" else _TRAIN)
                 _draw_series(ax, s, c, smooth, label, dashed=len(runs) > 1 and s.split == "train")
                 if s.split == "val" or len(panel.series) == 1:
-                    used.add("best") if _mark_best(ax, s, c) else None
+                    used.add("best") if _mark_best(ax, s, c, marks) else None
                 if _mark_nonfinite(ax, s, c):
                     used.add("nan")
             if len(runs) == 1 or ncols_runs > 1:
-                _annotate_findings(ax, panel, report, used)
+                _annotate_findings(ax, panel, marks, used)
         single = len(runs) == 1 or ncols_runs > 1
         if single:
-            _mark_lr_drops(run_axes, report, used)
-            _mark_segments(run_axes, report, used)
-        _mark_recommendation(run_axes, report, "black" if single else colour, used, label_top=single)
+            _mark_lr_drops(run_axes, marks, used)
+            _mark_segments(run_axes, marks, used)
+        _mark_recommendation(run_axes, marks, report.x_axis, "black" if single else colour, used, label_top=single)
     for k_i, key in enumerate(keys):
         for r_i in range(ncols_runs):
             ax = axes[k_i // cols][r_i * cols + k_i % cols]
@@ -348,12 +361,9 @@ def plot_runs(runs: list[Run], reports: list[RunReport], output: Path, *, metric
         for ax in row:
             if not ax.lines and not ax.collections:
                 ax.set_visible(False)
-    title = Path(runs[0].source.rstrip("/")).name if len(runs) == 1 else f"{len(runs)} runs" + _winner(runs, reports)
+    title = Path(runs[0].source.rstrip("/")).name if len(runs) == 1 else f"{len(runs)} runs" + _winner(sweep)
     fig.suptitle(f"curvecheck: {title}", fontsize=12, x=0.01, ha="left")
     fig.legend(handles=_legend_handles(used, smooth, reports[0].x_axis), loc="lower center", ncol=min(8, len(used) + 2), fontsize=8,
                frameon=False)
     fig.tight_layout(rect=(0, 0.05, 1, 0.97))
-    output = Path(output)
-    fig.savefig(output, dpi=dpi, metadata={"Software": "curvecheck"} if output.suffix == ".png" else None)
-    plt.close(fig)
-    return output
+    return fig

@@ -1,0 +1,103 @@
+"""Settable thresholds and the config file: defaults < file < flags, errors name the key and the file."""
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from curvecheck.config import find_config, load_config, parse_value
+from curvecheck.errors import UsageError
+
+from .conftest import SAMPLES
+
+SEG = SAMPLES / "segmentation_unet.csv"
+
+
+def cli(*args, cwd=None):
+    return subprocess.run([sys.executable, "-m", "curvecheck", *map(str, args)], capture_output=True, text=True,
+                          cwd=cwd, env={"NO_COLOR": "1", "PATH": "/usr/bin:/bin", "COLUMNS": "150"})
+
+
+def codes(res):
+    return {f["code"] for f in json.loads(res.stdout)["runs"][0]["findings"]}
+
+
+def test_pyproject_is_found_walking_up_and_flags_override_it(tmp_path):
+    (tmp_path / "pyproject.toml").write_text(
+        '[project]\nname = "x"\n\n[tool.curvecheck]\nignore = ["CC103"]\nfail-on = "warning"\n\n'
+        '[tool.curvecheck.plateau]\nmin_epochs = 100\n\n[tool.curvecheck.severity]\nCC201 = "info"\n')
+    deep = tmp_path / "a" / "b"
+    deep.mkdir(parents=True)
+    assert find_config(deep) == tmp_path / "pyproject.toml"
+    res = cli("analyze", SEG, "--json", cwd=deep)
+    # CC103 ignored, the plateau needs 100 stalled epochs, overfitting demoted to info; fail-on warning
+    found = json.loads(res.stdout)["runs"][0]["findings"]
+    assert "CC103" not in codes(res) and "CC202" not in codes(res)
+    assert next(f for f in found if f["code"] == "CC201")["severity"] == "info"
+    assert res.returncode == 1  # CC204 is a warning
+    # flags override the file; --isolated ignores it
+    assert cli("analyze", SEG, "--json", "--fail-on", "error", cwd=deep).returncode == 0
+    assert {"CC103", "CC202"} <= codes(cli("analyze", SEG, "--json", "--isolated", cwd=deep))
+    assert "CC202" in codes(cli("analyze", SEG, "--json", "--set", "plateau.min_epochs=8", cwd=deep))
+
+
+def test_curvecheck_toml_wins_in_its_folder_and_config_shows_sources(tmp_path):
+    (tmp_path / "pyproject.toml").write_text('[tool.curvecheck]\nfail-on = "info"\n')
+    (tmp_path / "curvecheck.toml").write_text('fail-on = "never"\n[CC202]\nk_sigma = 3\n')
+    res = cli("config", "--set", "spike.k_sigma=9", cwd=tmp_path)
+    assert res.returncode == 0, res.stderr
+    lines = res.stdout.splitlines()
+    assert lines[0] == f"# config file: {tmp_path / 'curvecheck.toml'}"
+    assert f'fail-on = "never"  # {tmp_path / "curvecheck.toml"}' in lines
+    assert f"plateau.k_sigma = 3  # {tmp_path / 'curvecheck.toml'}" in lines
+    assert "spike.k_sigma = 9  # --set" in lines
+    assert "plateau.min_epochs = 8  # default" in lines
+    assert cli("config", "--isolated", cwd=tmp_path).stdout.splitlines()[0] == "# config file: none (--isolated)"
+
+
+@pytest.mark.parametrize("toml, message", [
+    ('[tool.curvecheck]\nfail_on = "warning"\n', "fail_on: unknown key"),
+    ('[tool.curvecheck]\nfail-on = "sometimes"\n', "fail-on: expected one of error, warning, info, never"),
+    ('[tool.curvecheck.plateau]\nwindow = 10\n', "plateau.window: unknown setting of CC202 plateau"),
+    ('[tool.curvecheck.plateau]\nmin_epochs = "ten"\n', "plateau.min_epochs: expected int, got 'ten'"),
+    ('[tool.curvecheck.nonsense]\nx = 1\n', "'nonsense' is not a check"),
+    ('[tool.curvecheck.severity]\nCC202 = "fatal"\n', "CC202: severity must be one of"),
+    ('[tool.curvecheck]\nselect = ["CC9"]\n', "select: 'CC9' matches no check"),
+    ('[tool.curvecheck]\nignore = 3\n', "ignore: expected a list of strings"),
+    ('[tool.curvecheck\n', "not valid TOML"),
+])
+def test_bad_config_is_one_line_naming_key_and_file(tmp_path, toml, message):
+    path = tmp_path / "pyproject.toml"
+    path.write_text(toml)
+    res = cli("analyze", SEG, cwd=tmp_path)
+    assert res.returncode == 2 and res.stdout == ""
+    assert res.stderr.count("\n") == 1 and str(path) in res.stderr and message in res.stderr, res.stderr
+
+
+@pytest.mark.parametrize("item, message", [
+    ("plateau.min_epochs=ten", "--set: plateau.min_epochs: expected int, got 'ten'"),
+    ("plateau.window=10", "--set: plateau.window: unknown setting"),
+    ("plateau=10", "--set expects CHECK.SETTING=VALUE"),
+])
+def test_bad_set_exits_2(item, message):
+    res = cli("analyze", SEG, "--isolated", "--set", item)
+    assert res.returncode == 2 and message in res.stderr and res.stderr.count("\n") == 1, res.stderr
+
+
+def test_set_by_code_or_name_and_value_types(tmp_path):
+    assert [parse_value(v) for v in ("10", "0.5", "true", "False", "x")] == [10, 0.5, True, False, "x"]
+    config = load_config(isolated=True)
+    config.apply_sets(["CC202.min_epochs=10", "spike.k_sigma=7", "CC203.severity=info"])
+    assert config.settings == {"CC202": {"min_epochs": 10}, "CC103": {"k_sigma": 7}}
+    assert config.severities == {"CC203": "info"}
+    with pytest.raises(UsageError, match="no such config file"):
+        load_config(tmp_path / "missing.toml")
+
+
+def test_recommend_stop_reads_monitor_and_strategy_from_config(tmp_path):
+    (tmp_path / "curvecheck.toml").write_text('monitor = ["val_dice_coef"]\nstrategy = "keras"\n')
+    rec = json.loads(cli("recommend-stop", SEG, "--json", cwd=tmp_path).stdout)
+    assert rec["monitor"] == ["val_dice_coef"] and rec["strategy"] == "keras"
+    rec = json.loads(cli("recommend-stop", SEG, "--json", "--strategy", "auto", cwd=tmp_path).stdout)
+    assert rec["strategy"] == "auto"
