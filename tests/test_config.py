@@ -25,20 +25,20 @@ def codes(res):
 
 def test_pyproject_is_found_walking_up_and_flags_override_it(tmp_path):
     (tmp_path / "pyproject.toml").write_text(
-        '[project]\nname = "x"\n\n[tool.curvecheck]\nignore = ["CC103"]\nfail-on = "warning"\n\n'
+        '[project]\nname = "x"\n\n[tool.curvecheck]\nignore = ["CC204"]\nfail-on = "info"\n\n'
         '[tool.curvecheck.plateau]\nmin_epochs = 100\n\n[tool.curvecheck.severity]\nCC201 = "info"\n')
     deep = tmp_path / "a" / "b"
     deep.mkdir(parents=True)
     assert find_config(deep) == tmp_path / "pyproject.toml"
     res = cli("analyze", SEG, "--json", cwd=deep)
-    # CC103 ignored, the plateau needs 100 stalled epochs, overfitting demoted to info; fail-on warning
+    # CC204 ignored, the plateau needs 100 stalled epochs, overfitting demoted to info; fail-on info
     found = json.loads(res.stdout)["runs"][0]["findings"]
-    assert "CC103" not in codes(res) and "CC202" not in codes(res)
+    assert "CC204" not in codes(res) and "CC202" not in codes(res)
     assert next(f for f in found if f["code"] == "CC201")["severity"] == "info"
-    assert res.returncode == 1  # CC204 is a warning
+    assert res.returncode == 1  # CC201 is an info now
     # flags override the file; --isolated ignores it
-    assert cli("analyze", SEG, "--json", "--fail-on", "error", cwd=deep).returncode == 0
-    assert {"CC103", "CC202"} <= codes(cli("analyze", SEG, "--json", "--isolated", cwd=deep))
+    assert cli("analyze", SEG, "--json", "--fail-on", "warning", cwd=deep).returncode == 0
+    assert {"CC204", "CC202"} <= codes(cli("analyze", SEG, "--json", "--isolated", cwd=deep))
     assert "CC202" in codes(cli("analyze", SEG, "--json", "--set", "plateau.min_epochs=8", cwd=deep))
 
 
@@ -67,12 +67,20 @@ def test_curvecheck_toml_wins_in_its_folder_and_config_shows_sources(tmp_path):
     ('[tool.curvecheck]\nignore = 3\n', "ignore: expected a list of strings"),
     ('[tool.curvecheck\n', "not valid TOML"),
 ])
-def test_bad_config_is_one_line_naming_key_and_file(tmp_path, toml, message):
+def test_bad_config_names_key_and_file(tmp_path, toml, message):
     path = tmp_path / "pyproject.toml"
     path.write_text(toml)
+    with pytest.raises(UsageError) as err:
+        load_config(start=tmp_path)
+    assert str(path) in str(err.value) and message in str(err.value) and "\n" not in str(err.value)
+
+
+def test_bad_config_on_the_command_line_is_one_line_exit_2(tmp_path):
+    path = tmp_path / "curvecheck.toml"
+    path.write_text('[plateau]\nmin_epochs = "ten"\n')
     res = cli("analyze", SEG, cwd=tmp_path)
     assert res.returncode == 2 and res.stdout == ""
-    assert res.stderr.count("\n") == 1 and str(path) in res.stderr and message in res.stderr, res.stderr
+    assert res.stderr == f"curvecheck: error: {path}: plateau.min_epochs: expected int, got 'ten'\n"
 
 
 @pytest.mark.parametrize("item, message", [
@@ -80,9 +88,12 @@ def test_bad_config_is_one_line_naming_key_and_file(tmp_path, toml, message):
     ("plateau.window=10", "--set: plateau.window: unknown setting"),
     ("plateau=10", "--set expects CHECK.SETTING=VALUE"),
 ])
-def test_bad_set_exits_2(item, message):
-    res = cli("analyze", SEG, "--isolated", "--set", item)
-    assert res.returncode == 2 and message in res.stderr and res.stderr.count("\n") == 1, res.stderr
+def test_bad_set(item, message):
+    with pytest.raises(UsageError, match=message.replace(".", r"\.")):
+        load_config(isolated=True).apply_sets([item])
+    if item == "plateau=10":
+        res = cli("analyze", SEG, "--isolated", "--set", item)
+        assert res.returncode == 2 and message in res.stderr and res.stderr.count("\n") == 1, res.stderr
 
 
 def test_set_by_code_or_name_and_value_types(tmp_path):
