@@ -27,7 +27,8 @@ SPIKE = {"loss": line(1, 0.2) + noise(0.005, 1),
          "val_loss": np.where(E == 20, 1.5, line(1.1, 0.3)) + noise(0.005, 2)}
 OVERFIT = {"loss": line(1, 0.05) + noise(0.005, 3),
            "val_loss": np.r_[line(1, 0.4, 15), line(0.41, 0.9, 25)] + noise(0.005, 4)}
-PLATEAU = {"loss": line(1, 0.2) + noise(0.005, 5), "val_loss": np.r_[line(1, 0.5, 10), np.full(30, 0.5)] + noise(0.005, 6)}
+PLATEAU = {"loss": line(1, 0.2) + noise(0.005, 5),
+           "val_loss": np.r_[line(1, 0.5, 10), np.full(30, 0.5)] + noise(0.005, 6)}
 OSCILLATING = {"loss": line(1, 0.2) + noise(0.002, 7), "val_loss": line(1, 0.4) + noise(0.15, 8)}
 METRIC_DISAGREES = {"loss": line(1, 0.05) + noise(0.002, 9),
                     "val_loss": np.r_[line(1, 0.4, 10), line(0.41, 0.9, 30)] + noise(0.003, 10),
