@@ -80,7 +80,8 @@ def test_noise_level_is_the_same_for_checks_and_recommendation():
 
 def test_granularity_epoch_or_step():
     assert granularity(curvecheck.load(SEG)) == "epoch"
-    tb = CORPUS / "tensorboard/Abonia1-YOLOv8-Fire-and-Smoke-Detection__events.out.tfevents.1675348815.43529bab29be.37247.0"
+    tb = CORPUS / ("tensorboard/Abonia1-YOLOv8-Fire-and-Smoke-Detection__"
+                   "events.out.tfevents.1675348815.43529bab29be.37247.0")
     run = curvecheck.load(tb)
     assert granularity(run) == "step"
     report = curvecheck.analyze(run).runs[0]
