@@ -480,11 +480,11 @@ def plot(
     try:
         config = _load_config(config_file, isolated, sets)
         target = _plot_target(output, logs, force)
-        report = api.analyze(logs, format=log_format.value if log_format else None, segment=segment,
-                             directions=dict(config["direction"]), settings=config.settings,
-                             severities=config.severities, monitors=config["monitor"], strategy=config["strategy"])
-        api.plot([], target, report=report, metrics=_split_list([metrics]) if metrics else None, smooth=smooth,
-                 log_y=log_y, grid=grid, dpi=dpi, size=_parse_size(size))
+        api.plot(logs, target, metrics=_split_list([metrics]) if metrics else None, smooth=smooth,
+                 log_y=log_y, grid=grid, dpi=dpi, size=_parse_size(size),
+                 format=log_format.value if log_format else None, segment=segment,
+                 directions=dict(config["direction"]), settings=config.settings, severities=config.severities,
+                 monitors=config["monitor"], strategy=config["strategy"])
     except (InputError, UsageError) as exc:
         raise _fail(str(exc)) from None
     typer.echo(f"wrote {target}")

@@ -28,7 +28,7 @@ def test_exit_code_from_the_report_and_the_recommendation():
     nan = curvecheck.analyze(WRITTEN / "keras_nan.csv")
     assert nan.exit_code("error") == 1 and nan.exit_code("never") == 0
     seg = curvecheck.analyze(SEG)
-    assert seg.exit_code("error") == 0 and seg.exit_code("warning") == 1 and "errors" not in seg.to_dict()
+    assert seg.exit_code("error") == 0 and seg.exit_code("warning") == 1 and seg.to_dict()["errors"] == []
     rec = curvecheck.recommend_stop(WRITTEN / "keras_nan.csv", fail_on="error")
     assert rec.exit_code() == 1 and {f.code for f in rec.failing_findings} >= {"CC101"}
     assert curvecheck.recommend_stop(WRITTEN / "keras_nan.csv").exit_code() == 0  # fail_on="never": no checks
@@ -42,7 +42,7 @@ def test_plot_returns_a_figure_and_leaves_matplotlib_alone(tmp_path):
     assert type(fig).__name__ == "Figure" and fig.axes
     assert "<text" in (tmp_path / "seg.svg").read_text()  # SVG text stays text
     assert matplotlib.get_backend() == backend and matplotlib.rcParams["svg.fonttype"] == fonttype
-    report = curvecheck.analyze(SEG)
+    report = curvecheck.analyze(curvecheck.load(SEG))  # loaded runs are kept in report.loaded
     assert curvecheck.plot([], report=report).axes  # marks from a report computed once
 
 
