@@ -1,7 +1,7 @@
 """TensorBoard event files, read without TensorFlow and without sampling.
 
-Event files are TFRecords (u64 length | u32 masked CRC of the length | Event proto | u32 masked
-CRC of the data). Scalars come in three encodings, all seen in the wild: ``simple_value``
+Event files are TFRecords (u64 length | u32 masked CRC32C of the length | Event proto | u32 masked
+CRC32C of the data). Scalars come in three encodings, all seen in the wild: ``simple_value``
 (torch / tensorboardX ``add_scalar``), a tensor with ``float_val``/``double_val``
 (tensorboardX ``new_style``), and a tensor with ``tensor_content`` (TF2 ``tf.summary.scalar``, the
 Keras callback).
@@ -12,23 +12,33 @@ numpy which other records of the same length have identical bytes everywhere els
 wall times, steps and values for all of them at once. Records that fit no layout (file header,
 graphs, images, histograms, merged summaries) go through the same parser one by one.
 
+Damage: every record that adds a point is checked against its CRC (records of one layout in
+bulk: CRC is linear, so only their few differing bytes cost anything); a corrupt record is left
+out and reported, a damaged length field is skipped to the next valid record, and a file cut off
+mid-record is read up to the cut. Records that add nothing (images, histograms) are not hashed.
+
+Memory: the file is read a window at a time; only scalar points are kept.
+
 Unlike TensorBoard's own loaders this keeps every point, and reports a step that goes backwards
-(a restart) instead of silently dropping the points before it. Data CRCs are not verified (a
-truncated file is detected by its lengths, which is what a killed run leaves).
+(a restart) instead of silently dropping the points before it.
 """
 
 from __future__ import annotations
 
 import os
 import struct
+from array import array
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
+from numpy.lib.stride_tricks import sliding_window_view
 
 from ..errors import InputError
 from ..model import Note, Run, Series, describe_segments, make_series, segment_starts, select_segment_indices
 from .common import check_segment_choice, segments_note
+from .crc32c import TABLE, crc32c, crc32c_many, crc32c_rows, mask, masked_crc
 
 _U64 = struct.Struct("<Q")
 _U32 = struct.Struct("<I")
@@ -38,33 +48,8 @@ _SCALAR_PLUGINS = ("scalars", "")
 _DTYPES = {1: ("<f4", 4), 2: ("<f8", 8), 19: ("<f2", 2)}  # DT_FLOAT, DT_DOUBLE, DT_HALF
 # TensorProto.float_val (5) and double_val (6): (field, wire type) -> (dtype, packed?)
 _VALUE_FIELDS = {(5, 2): ("<f4", True), (5, 5): ("<f4", False), (6, 2): ("<f8", True), (6, 1): ("<f8", False)}
-
-
-# --- CRC32C, used only to recognise a TFRecord header -------------------------------------------
-
-def _crc_table() -> list[int]:
-    table = []
-    for i in range(256):
-        crc = i
-        for _ in range(8):
-            crc = (crc >> 1) ^ 0x82F63B78 if crc & 1 else crc >> 1
-        table.append(crc)
-    return table
-
-
-_CRC_TABLE = _crc_table()
-
-
-def crc32c(data: bytes) -> int:
-    crc = 0xFFFFFFFF
-    for b in data:
-        crc = _CRC_TABLE[(crc ^ b) & 0xFF] ^ (crc >> 8)
-    return crc ^ 0xFFFFFFFF
-
-
-def masked_crc(data: bytes) -> int:
-    crc = crc32c(data)
-    return (((crc >> 15) | (crc << 17)) + 0xA282EAD8) & 0xFFFFFFFF
+_WINDOW = 16 << 20  # bytes read at a time
+_MAX_LAYOUT_LEN = 4096  # a one-scalar event is far shorter; longer records go one by one
 
 
 def looks_like_event_file(head: bytes) -> bool:
@@ -104,7 +89,7 @@ def _skip(buf, pos: int, wire: int) -> int:
 
 @dataclass
 class _Value:
-    tag: str
+    tag: bytes  # raw: decoded once per tag at the end (two different invalid UTF-8 tags must not merge)
     value: float | None  # None: not a scalar (image, histogram, text...)
     value_pos: int = -1  # offset of the value bytes inside the record, -1 when not fixed
     dtype: str = ""
@@ -192,13 +177,13 @@ def _tensor_scalar(buf, pos: int, end: int) -> tuple[float | None, int, str]:
 
 
 def _parse_value(buf, pos: int, end: int) -> _Value:
-    tag, value, value_pos, dtype, plugin = "", None, -1, "", None
+    tag, value, value_pos, dtype, plugin = b"", None, -1, "", None
     while pos < end:
         key, pos = _varint(buf, pos)
         field_no, wire = key >> 3, key & 7
         if field_no == 1 and wire == 2:
             n, pos = _varint(buf, pos)
-            tag = bytes(buf[pos:pos + n]).decode("utf-8", "replace")
+            tag = bytes(buf[pos:pos + n])
             pos += n
         elif field_no == 2 and wire == 5:  # simple_value
             value, value_pos, dtype = _F32.unpack_from(buf, pos)[0], pos, "<f4"
@@ -262,34 +247,65 @@ def parse_event(buf, start: int = 0, end: int | None = None) -> _Event:
 
 @dataclass
 class _Records:
+    """The complete records found in one window of the file (offsets relative to the window)."""
+
     offsets: np.ndarray  # start of each record's data
     lengths: np.ndarray
-    truncated_at: int | None  # byte offset of a damaged/incomplete final record
+    consumed: int  # bytes handled; an incomplete record (more to read, or cut off at EOF) starts here
+    skipped: list[tuple[int, int]]  # byte ranges that hold no readable record (corrupt length field)
+
+
+@lru_cache(maxsize=4096)
+def _length_crc(length: int) -> int:
+    return masked_crc(_U64.pack(length))
+
+
+def _resync(arr: np.ndarray, start: int) -> int | None:
+    """First offset at or after ``start`` where a record header (length + its CRC) checks out.
+
+    A damaged length field leaves no way to know where the next record starts, so look for the
+    next 12 bytes whose CRC matches: a chance match is a 1 in 2**32 event per offset.
+    """
+    last = arr.shape[0] - 12
+    block = 1 << 20
+    for a in range(start, last + 1, block):
+        b = min(a + block, last + 1)
+        win = sliding_window_view(arr[a:b + 11], 12)
+        stored = (win[:, 8].astype(np.uint32) | (win[:, 9].astype(np.uint32) << 8)
+                  | (win[:, 10].astype(np.uint32) << 16) | (win[:, 11].astype(np.uint32) << 24))
+        hit = np.nonzero(mask(crc32c_rows(win[:, :8])) == stored)[0]
+        if hit.size:
+            return a + int(hit[0])
+    return None
 
 
 def _gallop(arr: np.ndarray, size: int, pos: int, recent: list[int]) -> tuple[list[np.ndarray], int]:
     """Predict the next records from the repeating pattern of recent lengths; keep those that match.
 
     Writers repeat the same few tags, so record lengths repeat with a short period. Checking a
-    predicted length with numpy is far cheaper than a Python loop per record.
+    predicted length (and its CRC) with numpy is far cheaper than a Python loop per record.
     """
     period = next((p for p in range(1, 9) if len(recent) >= 2 * p and recent[-p:] == recent[-2 * p:-p]), 0)
     if not period:
         return [], pos
     pattern = np.array(recent[-period:], dtype=np.int64)
+    pattern_crc = np.array([_length_crc(int(n)) for n in pattern], dtype=np.uint32)
     found: list[np.ndarray] = []
     batch = 1024 * period
-    byte_idx = np.arange(8, dtype=np.int64)
+    byte_idx = np.arange(12, dtype=np.int64)
     while True:
         lens = np.tile(pattern, batch // period)
+        crcs = np.tile(pattern_crc, batch // period)
         steps = lens + 16
         starts = pos + np.concatenate(([0], np.cumsum(steps[:-1])))
         inside = np.nonzero(starts + steps > size)[0]
         usable = int(inside[0]) if inside.size else batch
         if usable == 0:
             return found, pos
-        got = arr[starts[:usable, None] + byte_idx].view("<u8").ravel()
-        bad = np.nonzero(got != lens[:usable].astype(np.uint64))[0]
+        head = arr[starts[:usable, None] + byte_idx]
+        got = head[:, :8].copy().view("<u8").ravel()
+        got_crc = head[:, 8:].copy().view("<u4").ravel()
+        bad = np.nonzero((got != lens[:usable].astype(np.uint64)) | (got_crc != crcs[:usable]))[0]
         good = int(bad[0]) if bad.size else usable
         if good:
             found.append(np.stack([starts[:good] + 12, lens[:good]]))
@@ -299,21 +315,28 @@ def _gallop(arr: np.ndarray, size: int, pos: int, recent: list[int]) -> tuple[li
         batch = min(batch * 4, (1 << 18) // period * period)
 
 
-def scan_records(buf: bytes) -> _Records:
+def scan_records(buf: bytes, eof: bool = True) -> _Records:
+    """Find the records of one window; stop before an incomplete one (read on, or cut off at EOF)."""
     size = len(buf)
     arr = np.frombuffer(buf, dtype=np.uint8)
     chunks: list[np.ndarray] = []
     offs: list[int] = []
     lens: list[int] = []
+    skipped: list[tuple[int, int]] = []
     pos, next_try = 0, 16
-    truncated_at = None
-    while pos < size:
-        if size - pos < 16:
-            truncated_at = pos
-            break
+    while size - pos >= 12:
         length = _U64.unpack_from(buf, pos)[0]
+        if _U32.unpack_from(buf, pos + 8)[0] != _length_crc(length):
+            found_at = _resync(arr, pos + 1)
+            if found_at is None:  # keep the last bytes: a header may start there and end in the next window
+                stop = size if eof else max(pos + 1, size - 11)
+                skipped.append((pos, stop))
+                pos = stop
+                break
+            skipped.append((pos, found_at))
+            pos = found_at
+            continue
         if pos + 16 + length > size:
-            truncated_at = pos
             break
         offs.append(pos + 12)
         lens.append(length)
@@ -329,29 +352,58 @@ def scan_records(buf: bytes) -> _Records:
                 next_try = len(lens) + 64
     chunks.append(np.array([offs, lens], dtype=np.int64).reshape(2, -1))
     both = np.concatenate(chunks, axis=1)
-    return _Records(both[0], both[1], truncated_at)
+    return _Records(both[0], both[1], pos, skipped)
 
 
-# --- decoding all records ----------------------------------------------------------------------
+# --- decoding records --------------------------------------------------------------------------
 
-@dataclass
 class _TagData:
-    order: list[np.ndarray] = field(default_factory=list)  # record index, to restore file order
-    steps: list[np.ndarray] = field(default_factory=list)
-    values: list[np.ndarray] = field(default_factory=list)
-    walls: list[np.ndarray] = field(default_factory=list)
+    """The points of one tag as they are found; record numbers restore the file order at the end.
 
-    def add(self, order, steps, values, walls) -> None:
-        self.order.append(np.asarray(order, dtype=np.int64))
-        self.steps.append(np.asarray(steps, dtype=np.float64))
-        self.values.append(np.asarray(values, dtype=np.float64))
-        self.walls.append(np.asarray(walls, dtype=np.float64))
+    Points found one at a time go into ``array`` buffers (8 bytes a number, not a Python object).
+    """
+
+    def __init__(self) -> None:
+        self.chunks: list[tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]] = []
+        self.one = (array("q"), array("d"), array("d"), array("d"))  # record, step, value, wall time
+
+    def add(self, order: np.ndarray, steps: np.ndarray, values: np.ndarray, walls: np.ndarray) -> None:
+        self.chunks.append((order.astype(np.int64), steps.astype(np.float64), values.astype(np.float64),
+                            walls.astype(np.float64)))
+
+    def add_one(self, record: int, step: int, value: float, wall: float) -> None:
+        for buf, v in zip(self.one, (record, step, value, wall)):
+            buf.append(v)
 
     def arrays(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        order = np.concatenate(self.order)
-        sort = np.argsort(order, kind="stable")
-        return (np.concatenate(self.steps)[sort], np.concatenate(self.values)[sort],
-                np.concatenate(self.walls)[sort])
+        parts = self.chunks
+        if len(self.one[0]):
+            parts = parts + [tuple(np.frombuffer(b, dtype=np.int64 if b.typecode == "q" else np.float64)
+                                   for b in self.one)]
+        order = np.concatenate([p[0] for p in parts])
+        sort = None if np.all(order[1:] > order[:-1]) else np.argsort(order, kind="stable")
+        out = []
+        for k in (1, 2, 3):
+            col = np.concatenate([p[k] for p in parts])
+            out.append(col if sort is None else col[sort])
+        return out[0], out[1], out[2]
+
+
+@dataclass
+class _Collected:
+    """Everything decoded so far from one file."""
+
+    tags: dict[bytes, _TagData] = field(default_factory=dict)
+    plugins: dict[bytes, str] = field(default_factory=dict)
+    corrupt: list[int] = field(default_factory=list)  # file offsets of records whose data CRC failed
+    malformed: list[int] = field(default_factory=list)  # CRC fine, but not a readable Event
+    records: int = 0
+
+    def tag(self, name: bytes) -> _TagData:
+        data = self.tags.get(name)
+        if data is None:
+            data = self.tags[name] = _TagData()
+        return data
 
 
 def _varint_columns(block: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -366,8 +418,33 @@ def _varint_columns(block: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return parts.sum(axis=1, dtype=np.uint64).view(np.int64).astype(np.float64), ok
 
 
-def _decode_layout_group(mat: np.ndarray, rows: np.ndarray, ev: _Event, tags: dict[str, _TagData]) -> np.ndarray:
-    """Decode every row of ``mat`` that has the template's layout; return the mask of rows done."""
+@lru_cache(maxsize=4096)
+def _byte_effect(trailing: int) -> np.ndarray:
+    """CRC32C contribution (zero start) of each byte value followed by ``trailing`` zero bytes."""
+    crc = TABLE.copy()
+    for _ in range(trailing):
+        crc = TABLE[crc & 0xFF] ^ (crc >> np.uint32(8))
+    return crc
+
+
+def _layout_crcs(mat: np.ndarray, template: np.ndarray, variable: np.ndarray, length: int) -> np.ndarray:
+    """CRC32C of rows that equal ``template`` outside the ``variable`` byte positions.
+
+    CRC is linear: crc(row) = crc(template) ^ crc0(row ^ template), and row ^ template is zero
+    except at the few variable bytes (wall time, step, value), so only those need a table lookup.
+    """
+    crc = np.full(mat.shape[0], crc32c(template[:length].tobytes()), dtype=np.uint32)
+    for i in np.nonzero(variable[:length])[0]:
+        crc ^= _byte_effect(length - 1 - int(i))[mat[:, i] ^ template[i]]
+    return crc
+
+
+def _decode_layout_group(mat: np.ndarray, rows: np.ndarray, ev: _Event, length: int,
+                         got: _Collected, offsets: np.ndarray, base: int) -> np.ndarray:
+    """Decode every row of ``mat`` (record bytes + data CRC) that has the template's layout.
+
+    Returns the mask of rows handled: decoded, or same layout but failing their CRC (corrupt).
+    """
     val = ev.values[0]
     width = np.dtype(val.dtype).itemsize
     variable = np.zeros(mat.shape[1], dtype=bool)
@@ -376,6 +453,7 @@ def _decode_layout_group(mat: np.ndarray, rows: np.ndarray, ev: _Event, tags: di
     if ev.step_pos >= 0:
         variable[ev.step_pos:ev.step_pos + ev.step_len] = True
     variable[val.value_pos:val.value_pos + width] = True
+    variable[length:] = True  # the stored CRC
     fixed = ~variable
     template = mat[0]
     match = (mat[:, fixed] == template[fixed]).all(axis=1)
@@ -385,12 +463,18 @@ def _decode_layout_group(mat: np.ndarray, rows: np.ndarray, ev: _Event, tags: di
     else:
         steps = np.zeros(mat.shape[0])
     sel = np.nonzero(match)[0]
+    stored = np.ascontiguousarray(mat[sel, length:length + 4]).view("<u4").ravel()
+    crc_ok = mask(_layout_crcs(mat[sel], template, variable, length)) == stored
+    got.corrupt.extend((base + offsets[rows[sel[~crc_ok]]]).tolist())
+    sel = sel[crc_ok]
+    if sel.shape[0] and val.plugin:
+        got.plugins.setdefault(val.tag, val.plugin)
     if ev.wall_pos >= 0:
         walls = np.ascontiguousarray(mat[sel, ev.wall_pos:ev.wall_pos + 8]).view("<f8").ravel()
     else:
         walls = np.full(sel.shape[0], np.nan)
     values = np.ascontiguousarray(mat[sel, val.value_pos:val.value_pos + width]).view(val.dtype).ravel()
-    tags.setdefault(val.tag, _TagData()).add(rows[sel], steps[sel], values, walls)
+    got.tag(val.tag).add(rows[sel] + got.records, steps[sel], values, walls)
     return match
 
 
@@ -399,72 +483,206 @@ def _is_simple(ev: _Event) -> bool:
             and ev.values[0].value_pos >= 0)
 
 
-def decode_records(buf: bytes, recs: _Records, fast: bool = True) -> tuple[dict[str, _TagData], dict[str, str]]:
-    """All scalar points per tag, and the plugin name each tag declared.
+def _parse_or_none(buf, start: int, end: int) -> _Event | None:
+    try:
+        return parse_event(buf, start, end)
+    except (ValueError, IndexError, struct.error):
+        return None
+
+
+def _data_crc_ok(arr: np.ndarray, offsets: np.ndarray, lengths: np.ndarray) -> np.ndarray:
+    """Check the data CRC of each record (short ones together, in numpy)."""
+    stored = arr[(offsets + lengths)[:, None] + np.arange(4)].copy().view("<u4").ravel()
+    ok = np.zeros(offsets.shape[0], dtype=bool)
+    short = lengths <= _MAX_LAYOUT_LEN
+    ok[short] = mask(crc32c_many(arr, offsets[short], lengths[short])) == stored[short]
+    for g in np.nonzero(~short)[0].tolist():
+        ok[g] = masked_crc(arr[offsets[g]:offsets[g] + lengths[g]]) == stored[g]
+    return ok
+
+
+def _decode_one_by_one(buf: bytes, recs: _Records, todo: np.ndarray, got: _Collected, base: int) -> None:
+    """Records that fit no layout: parse each; check the CRC of those that hold a scalar, in bulk."""
+    arr = np.frombuffer(buf, dtype=np.uint8)
+    for c0 in range(0, todo.shape[0], 4096):
+        batch = todo[c0:c0 + 4096]
+        parsed = []
+        for i in batch.tolist():
+            start, length = int(recs.offsets[i]), int(recs.lengths[i])
+            ev = _parse_or_none(buf, start, start + length)
+            # A short record is always checked: a flipped bit could make a scalar event look like
+            # one that holds nothing. A long one (image, histogram) that adds no point or plugin
+            # name cannot change a curve, and is not hashed.
+            if length <= _MAX_LAYOUT_LEN or ev is None or any(v.value is not None or v.plugin for v in ev.values):
+                parsed.append((i, ev))
+        if not parsed:
+            continue
+        idx = np.array([i for i, _ in parsed], dtype=np.int64)
+        ok = _data_crc_ok(arr, recs.offsets[idx], recs.lengths[idx])
+        for (i, ev), good in zip(parsed, ok.tolist()):
+            offset = base + int(recs.offsets[i]) - 12
+            if not good:
+                got.corrupt.append(offset)
+            elif ev is None:
+                got.malformed.append(offset)
+            else:
+                for v in ev.values:
+                    if v.plugin:
+                        got.plugins.setdefault(v.tag, v.plugin)
+                    if v.value is not None:
+                        got.tag(v.tag).add_one(got.records + i, ev.step, v.value, ev.wall_time)
+
+
+def decode_records(buf: bytes, recs: _Records, got: _Collected, base: int = 0, fast: bool = True) -> None:
+    """Add every scalar point of the window's records to ``got`` (``base``: the window's file offset).
 
     ``fast=False`` decodes every record one by one (the reference the fast path is tested against).
     """
     arr = np.frombuffer(buf, dtype=np.uint8)
-    tags: dict[str, _TagData] = {}
-    plugins: dict[str, str] = {}
     n = recs.offsets.shape[0]
     done = np.zeros(n, dtype=bool)
-    chunk = 1 << 15
-    for length in np.unique(recs.lengths) if fast else ():
-        group = np.nonzero(recs.lengths == length)[0]
-        if group.shape[0] < 8:
+    order = np.argsort(recs.lengths, kind="stable")
+    bounds = np.flatnonzero(np.diff(recs.lengths[order])) + 1
+    record_starts = recs.offsets - 12
+    for group in np.split(order, bounds) if fast and n else ():
+        length = int(recs.lengths[group[0]])
+        if group.shape[0] < 8 or length > _MAX_LAYOUT_LEN:
             continue
-        cols = np.arange(int(length), dtype=np.int64)
+        cols = np.arange(length + 4, dtype=np.int64)  # the record and its data CRC
+        chunk = max(64, (1 << 20) // (length + 4))  # bounds the index matrix to ~8 MB
         for c0 in range(0, group.shape[0], chunk):
-            rows = group[c0:c0 + chunk]
+            rows = group[c0:c0 + chunk]  # in file order: the sort by length is stable
             mat = arr[recs.offsets[rows, None] + cols]
             remaining = np.arange(rows.shape[0])
             for _attempt in range(16):
                 if remaining.shape[0] < 4:
                     break
-                ev = parse_event(mat[remaining[0]].tobytes())
-                if not _is_simple(ev):
+                ev = _parse_or_none(mat[remaining[0], :length].tobytes(), 0, length)
+                if ev is None or not _is_simple(ev):
                     remaining = remaining[1:]
                     continue
-                if ev.values[0].plugin:
-                    plugins.setdefault(ev.values[0].tag, ev.values[0].plugin)
-                matched = _decode_layout_group(mat[remaining], rows[remaining], ev, tags)
+                matched = _decode_layout_group(mat[remaining], rows[remaining], ev, length, got,
+                                               record_starts, base)
                 done[rows[remaining[matched]]] = True
                 remaining = remaining[~matched]
-    for i in np.nonzero(~done)[0]:
-        start = int(recs.offsets[i])
-        ev = parse_event(buf, start, start + int(recs.lengths[i]))
-        for v in ev.values:
-            if v.plugin:
-                plugins.setdefault(v.tag, v.plugin)
-            if v.value is not None:
-                tags.setdefault(v.tag, _TagData()).add([i], [ev.step], [v.value], [ev.wall_time])
-    return tags, plugins
+    _decode_one_by_one(buf, recs, np.nonzero(~done)[0], got, base)
+    got.records += n
 
 
-def read_event_file(path: Path, fast: bool = True) -> tuple[dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]], list[Note]]:
-    """Every scalar point of one event file: {tag: (steps, values, wall_times)}, plus notes."""
-    buf = path.read_bytes()
-    if not buf:
-        raise InputError(path, "empty event file")
-    if not looks_like_event_file(buf[:12]):
-        raise InputError(path, "not a TensorBoard event file (bad TFRecord header)")
-    recs = scan_records(buf)
-    notes: list[Note] = []
-    if recs.truncated_at is not None:
-        notes.append(Note("truncated", f"{path.name}: last record cut off at byte {recs.truncated_at} of "
-                                       f"{len(buf)} (run killed mid-write?); read the "
-                                       f"{recs.offsets.shape[0]} complete records before it"))
+# --- one file ----------------------------------------------------------------------------------
+
+def _tag_names(raw_tags: list[bytes]) -> tuple[dict[bytes, str], list[str]]:
+    """Readable, distinct names for raw tags; invalid UTF-8 is shown as \\x escapes, never merged."""
+    names: dict[bytes, str] = {}
+    used: set[str] = set()
+    odd: list[str] = []
+    for raw in sorted(raw_tags):
+        name = raw.decode("utf-8", "backslashreplace")
+        if name != raw.decode("utf-8", "replace"):
+            odd.append(name)
+        while name in used:  # a valid tag spelled like another's escapes: keep both
+            name += "'"
+        used.add(name)
+        names[raw] = name
+    return names, odd
+
+
+def _damage_notes(path: Path, got: _Collected, skipped: list[tuple[int, int]], size: int) -> list[Note]:
+    notes = []
+    if got.corrupt or skipped:
+        parts = []
+        if got.corrupt:
+            first = ", ".join(str(o) for o in got.corrupt[:3]) + (" ..." if len(got.corrupt) > 3 else "")
+            parts.append(f"{len(got.corrupt)} record(s) failed their CRC check (at byte {first})")
+        if skipped:
+            lost = sum(b - a for a, b in skipped)
+            spans = ", ".join(f"{a}-{b}" for a, b in skipped[:3]) + (" ..." if len(skipped) > 3 else "")
+            parts.append(f"{lost} byte(s) with a damaged record length skipped (bytes {spans})")
+        notes.append(Note("corrupt", f"{path.name}: {'; '.join(parts)}; those records were left out and the "
+                                     f"rest of the {size}-byte file was read"))
+    if got.malformed:
+        notes.append(Note("corrupt", f"{path.name}: {len(got.malformed)} record(s) with a valid CRC are not "
+                                     f"TensorBoard events (first at byte {got.malformed[0]}); left out"))
+    return notes
+
+
+def _merge_spans(spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    merged: list[tuple[int, int]] = []
+    for a, b in spans:
+        if merged and merged[-1][1] == a:
+            merged[-1] = (merged[-1][0], b)
+        else:
+            merged.append((a, b))
+    return merged
+
+
+def read_event_file(path: Path, fast: bool = True, window: int = _WINDOW
+                    ) -> tuple[dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]], list[Note]]:
+    """Every scalar point of one event file: {tag: (steps, values, wall_times)}, plus notes.
+
+    The file is read a window at a time and only scalar points are kept, so memory follows the
+    scalar data, not the file size (histograms and images are never held beyond their window).
+    Records failing their CRC are left out and reported in a note; a damaged length field is
+    skipped to the next valid record.
+    """
     try:
-        tags, plugins = decode_records(buf, recs, fast)
-    except (ValueError, IndexError, struct.error) as exc:
-        raise InputError(path, f"corrupt event record ({exc})") from None
-    del buf, recs  # decoded values are copies: free the file before assembling the series
+        return _read_event_file(path, fast, window)
+    except MemoryError:
+        raise InputError(path, "out of memory while reading the event file") from None
+
+
+def _read_event_file(path: Path, fast: bool, window: int):
+    got = _Collected()
+    skipped: list[tuple[int, int]] = []
+    notes: list[Note] = []
+    with path.open("rb") as fh:
+        file_size = os.fstat(fh.fileno()).st_size
+        buf = fh.read(window)
+        if not buf:
+            raise InputError(path, "empty event file")
+        if not looks_like_event_file(buf[:12]):
+            raise InputError(path, "not a TensorBoard event file (no TFRecord header: the first 12 bytes are "
+                                   "not a record length with its CRC)")
+        base = 0  # file offset of buf[0]
+        while True:
+            recs = scan_records(buf, eof=False)
+            decode_records(buf, recs, got, base, fast)
+            skipped.extend((base + a, base + b) for a, b in recs.skipped)
+            tail = buf[recs.consumed:]
+            base += recs.consumed
+            need = window
+            if len(tail) >= 12 and _U32.unpack_from(tail, 8)[0] == _length_crc(_U64.unpack_from(tail)[0]):
+                record_end = base + 16 + _U64.unpack_from(tail)[0]
+                if record_end > file_size:
+                    break  # cut off: the file ends inside this record
+                need = max(window, record_end - base - len(tail))  # a record longer than a window
+            more = fh.read(need)
+            if not more:
+                break
+            buf = tail + more
+            del tail, more
+        if tail and skipped and skipped[-1][1] == base:  # the damage runs to the end of the file
+            skipped.append((base, base + len(tail)))
+        elif tail:  # the end of the file: an incomplete record, or damage
+            recs = scan_records(tail, eof=True)
+            skipped.extend((base + a, base + b) for a, b in recs.skipped)
+            if recs.consumed < len(tail):
+                notes.append(Note("truncated", f"{path.name}: last record cut off at byte {base + recs.consumed} "
+                                               f"of {base + len(tail)} (run killed mid-write?); read the "
+                                               f"{got.records} complete records before it"))
+    size = file_size
+    del buf, tail
+    notes.extend(_damage_notes(path, got, _merge_spans(skipped), size))
+    names, odd = _tag_names(list(got.tags))
+    if odd:
+        notes.append(Note("tag_names", f"{path.name}: tag(s) not valid UTF-8, shown with \\x escapes: "
+                                       f"{', '.join(odd[:5])}"))
     out = {}
-    for tag, data in tags.items():
-        if plugins.get(tag, "scalars") not in _SCALAR_PLUGINS:
+    for raw in list(got.tags):
+        data = got.tags.pop(raw)  # free each tag's pieces as soon as its arrays are built
+        if got.plugins.get(raw, "scalars") not in _SCALAR_PLUGINS:
             continue  # a one-element tensor of another plugin (e.g. hparams, pr_curves)
-        out[tag] = data.arrays()
+        out[names[raw]] = data.arrays()
     return out, notes
 
 
