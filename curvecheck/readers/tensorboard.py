@@ -50,6 +50,8 @@ _DTYPES = {1: ("<f4", 4), 2: ("<f8", 8), 19: ("<f2", 2)}  # DT_FLOAT, DT_DOUBLE,
 _VALUE_FIELDS = {(5, 2): ("<f4", True), (5, 5): ("<f4", False), (6, 2): ("<f8", True), (6, 1): ("<f8", False)}
 _WINDOW = 16 << 20  # bytes read at a time
 _MAX_LAYOUT_LEN = 4096  # a one-scalar event is far shorter; longer records go one by one
+# No training metric is this large; beyond it squares and sums overflow float64 downstream.
+_FLOAT32_MAX = float(np.finfo(np.float32).max)
 
 
 def looks_like_event_file(head: bytes) -> bool:
@@ -686,59 +688,186 @@ def _read_event_file(path: Path, fast: bool, window: int):
     return out, notes
 
 
-# --- runs: a file or a directory ---------------------------------------------------------------
+# --- runs: which event files make one run ------------------------------------------------------
 
 def is_event_file_name(name: str) -> bool:
     return "tfevents" in name
 
 
-def find_event_files(root: Path) -> list[Path]:
-    found: list[Path] = []
-    for dirpath, dirnames, filenames in os.walk(root):
+def _event_dirs(root: Path) -> dict[Path, list[Path]]:
+    """Every folder below ``root`` that directly holds event files, with those files (sorted)."""
+    found: dict[Path, list[Path]] = {}
+    for dirpath, dirnames, filenames in os.walk(root):  # does not follow symlinked folders: no loops
         dirnames.sort()
-        found.extend(Path(dirpath) / f for f in sorted(filenames) if is_event_file_name(f))
+        files = [Path(dirpath) / f for f in sorted(filenames) if is_event_file_name(f)]
+        files = [f for f in files if f.is_file()]  # a dangling symlink is not an event file
+        if files:
+            found[Path(dirpath)] = files
     return found
 
 
+def find_event_files(root: Path) -> list[Path]:
+    return [f for files in _event_dirs(root).values() for f in files]
+
+
+# Keras's TensorBoard callback writes <log_dir>/train and <log_dir>/validation: one run, two splits.
 _KERAS_SPLIT_DIRS = {"train": "", "validation": "val_", "eval": "val_", "val": "val_"}
+_KERAS_VAL_DIRS = ("validation", "eval", "val")
 
 
-def _series_name(tag: str, folder: str, keras_layout: bool, multiple_folders: bool) -> str | None:
+def _tags_of(files: list[Path]) -> set[str]:
+    tags: set[str] = set()
+    for f in files:
+        try:
+            tags |= set(read_event_file(f)[0])
+        except InputError:
+            return set()
+    return tags
+
+
+def _add_scalars_key(folder: str, tags: set[str]) -> tuple[str, str] | None:
+    """(main tag, key) when a folder is torch ``add_scalars(main_tag, {key: ...})``'s output.
+
+    torch writes each key to ``<log_dir>/<main_tag with / as _>_<key>/`` under the tag ``main_tag``.
+    """
+    if len(tags) != 1:
+        return None
+    (tag,) = tags
+    prefix = tag.replace("/", "_") + "_"
+    if folder.startswith(prefix) and len(folder) > len(prefix):
+        return tag, folder[len(prefix):]
+    return None
+
+
+def _group_runs(dirs: dict[Path, list[Path]]) -> dict[Path, list[Path]]:
+    """Run folder -> its event files. A folder holding event files is a run (as in TensorBoard),
+    except the Keras ``train/`` + ``validation/`` pair, which is one run named by its parent, and
+    torch ``add_scalars`` sub-folders, which belong to the run of the folder above them."""
+    children: dict[Path, dict[str, Path]] = {}
+    for d in dirs:
+        children.setdefault(d.parent, {})[d.name] = d
+    runs: dict[Path, list[Path]] = {}
+    for parent, kids in children.items():
+        if "train" in kids and any(v in kids for v in _KERAS_VAL_DIRS):
+            runs[parent] = list(dirs.get(parent, []))
+            for name in sorted(kids):
+                if name in _KERAS_SPLIT_DIRS:
+                    runs[parent].extend(dirs[kids[name]])
+    taken = {f for files in runs.values() for f in files}
+    for d, files in dirs.items():
+        if files[0] in taken:
+            continue
+        if d.parent in dirs and dirs[d.parent][0] not in taken and "_" in d.name \
+                and _add_scalars_key(d.name, _tags_of(files)):
+            runs.setdefault(d.parent, list(dirs[d.parent])).extend(files)
+        else:
+            runs.setdefault(d, []).extend(f for f in files if f not in runs.get(d, []))
+    return {run: runs[run] for run in sorted(runs)}
+
+
+def find_runs(root: Path) -> list[Path]:
+    """Every TensorBoard run below ``root`` (a folder), as TensorBoard lists them: each folder that
+    directly holds event files, except that a Keras ``train/`` + ``validation/`` pair is one run
+    (their parent) and torch ``add_scalars`` sub-folders are part of the run above them."""
+    if not root.is_dir():
+        return [root]
+    return list(_group_runs(_event_dirs(root)))
+
+
+def _run_files(path: Path) -> tuple[Path, list[Path]]:
+    """The run folder and its event files for a path given by the user."""
+    runs = _group_runs(_event_dirs(path))
+    if not runs:
+        raise InputError(path, "directory holds no TensorBoard event files (events.out.tfevents.*)")
+    if path in runs:
+        return path, runs[path]
+    if len(runs) == 1:
+        return next(iter(runs.items()))
+    names = ", ".join(r.relative_to(path).as_posix() for r in list(runs)[:3]) + (" ..." if len(runs) > 3 else "")
+    raise InputError(path, f"holds {len(runs)} TensorBoard runs ({names}): give one run folder at a time, "
+                           f"never one run mixed with another")
+
+
+# --- runs: reading them ------------------------------------------------------------------------
+
+def _series_name(tag: str, folder: str, split_dir: str, keras_layout: bool, multiple_folders: bool,
+                 add_scalars: tuple[str, str] | None) -> str | None:
     if keras_layout:
-        prefix = _KERAS_SPLIT_DIRS.get(folder.split("/")[-1])
+        prefix = _KERAS_SPLIT_DIRS.get(split_dir)
         if prefix is None or not tag.startswith("epoch_"):
             return None
         return prefix + tag[len("epoch_"):]
+    if add_scalars:  # "Loss" in Loss_train/ and Loss_val/ -> Loss_train, Loss_val: a train/val pair
+        return f"{add_scalars[0]}_{add_scalars[1]}"
     return f"{folder}/{tag}" if multiple_folders and folder else tag
+
+
+def _read_files(run_dir: Path, files: list[Path]) -> tuple[list[tuple[Path, dict]], list[Note]]:
+    """Read every file of a run; with several files, one unreadable file is reported, not fatal."""
+    per_file, notes = [], []
+    errors: list[InputError] = []
+    for f in files:
+        try:
+            data, file_notes = read_event_file(f)
+        except InputError as exc:
+            errors.append(exc)
+            continue
+        notes.extend(file_notes)
+        per_file.append((f, data))
+    if not per_file:
+        raise errors[0]
+    for exc in errors:
+        notes.append(Note("unreadable", f"{exc} (left out; the run's other event files were read)"))
+    return per_file, notes
+
+
+def _lightning_notes(merged: dict[str, list]) -> list[Note]:
+    """Lightning logs an ``epoch`` tag (the epoch at each logged step) and a placeholder hp_metric."""
+    notes = []
+    hp = merged.get("hp_metric")
+    if hp and all(np.all(p[1] == -1) for p in hp):
+        del merged["hp_metric"]
+        notes.append(Note("dropped_tags", "hp_metric is Lightning's placeholder (-1, no hyperparameter "
+                                          "metric logged): left out"))
+    if "epoch" in merged and len(merged) > 1:
+        steps = np.concatenate([p[0] for p in merged["epoch"]])
+        epochs = np.concatenate([p[1] for p in merged["epoch"]])
+        if steps.shape[0] and np.all(np.isfinite(epochs)):
+            notes.append(Note("epochs", f"step-based log with an 'epoch' tag (Lightning): x is the step; series "
+                                        f"'epoch' gives the epoch at each step (epochs {int(epochs.min())}-"
+                                        f"{int(epochs.max())} over steps {int(steps.min())}-{int(steps.max())})"))
+    return notes
 
 
 def read_tensorboard(path: Path, *, segment: int | None = None,
                      directions: dict[str, str] | None = None) -> Run:
-    directions = directions or {}
-    files = find_event_files(path) if path.is_dir() else [path]
-    if not files:
-        raise InputError(path, "directory holds no TensorBoard event files (events.out.tfevents.*)")
-    base = path if path.is_dir() else path.parent
-    per_file = []
-    notes: list[Note] = []
-    for f in files:
-        data, file_notes = read_event_file(f)
-        notes.extend(file_notes)
-        folder = f.parent.relative_to(base).as_posix() if f.parent != base else ""
-        if not path.is_dir():
-            folder = f.parent.name  # a lone file from .../validation/ keeps its split
-        per_file.append((folder, data))
+    """One TensorBoard run: an event file, a run folder, or a folder holding exactly one run."""
+    try:
+        return _read_tensorboard(path, segment, directions or {})
+    except MemoryError:
+        raise InputError(path, "out of memory while reading the TensorBoard run") from None
 
+
+def _read_tensorboard(path: Path, segment: int | None, directions: dict[str, str]) -> Run:
+    run_dir, files = _run_files(path) if path.is_dir() else (path.parent, [path])
+    per_file, notes = _read_files(run_dir, files)
+    folders = {}
+    for f, data in per_file:
+        folder = f.parent.relative_to(run_dir).as_posix() if f.parent != run_dir else ""
+        # the split of a Keras folder comes from its name, also when it is given alone
+        split_dir = folder.split("/")[-1] if folder else f.parent.name
+        folders[f] = (folder, split_dir, _add_scalars_key(folder, set(data)) if "/" not in folder and folder else None)
     all_tags = {t for _, d in per_file for t in d}
-    keras_layout = bool(all_tags) and all(t.startswith("epoch_") or t.startswith(("batch_", "evaluation_"))
-                                          for t in all_tags) and any(t.startswith("epoch_") for t in all_tags)
-    folders = {fo for fo, _ in per_file}
-    keras_layout = keras_layout and all(fo.split("/")[-1] in _KERAS_SPLIT_DIRS for fo in folders)
+    keras_layout = (bool(all_tags) and all(t.startswith(("epoch_", "batch_", "evaluation_")) for t in all_tags)
+                    and any(t.startswith("epoch_") for t in all_tags)
+                    and all(sd in _KERAS_SPLIT_DIRS for _, sd, _ in folders.values()))
+    multiple = len({fo for fo, _, _ in folders.values()}) > 1
     merged: dict[str, list] = {}
     skipped: set[str] = set()
-    for folder, data in per_file:
+    for f, data in per_file:
+        folder, split_dir, add_scalars = folders[f]
         for tag, arrays in data.items():
-            name = _series_name(tag, folder, keras_layout, len(folders) > 1)
+            name = _series_name(tag, folder, split_dir, keras_layout, multiple, add_scalars)
             if name is None:
                 skipped.add(tag)
                 continue
@@ -746,17 +875,30 @@ def read_tensorboard(path: Path, *, segment: int | None = None,
     if skipped:
         notes.append(Note("dropped_tags", f"batch-level tags on a step axis ignored in this per-epoch run: "
                                           f"{', '.join(sorted(skipped))}"))
+    if not keras_layout:
+        notes.extend(_lightning_notes(merged))
     if not merged:
         raise InputError(path, "no scalar summaries found in the event file(s)")
+    return _assemble(path, merged, keras_layout, segment, directions, notes)
 
+
+def _assemble(path: Path, merged: dict[str, list], keras_layout: bool, segment: int | None,
+              directions: dict[str, str], notes: list[Note]) -> Run:
     series: dict[str, Series] = {}
     seg_counts: list[int] = []
     restart_notes: list[str] = []
-    longest_segments: list = []
-    for name, parts in sorted(merged.items()):
+    overflowed: list[str] = []
+    longest_segments = []
+    for name in sorted(merged):
+        parts = merged.pop(name)
         steps = np.concatenate([p[0] for p in parts])
         values = np.concatenate([p[1] for p in parts])
         walls = np.concatenate([p[2] for p in parts])
+        del parts
+        huge = np.abs(values) > _FLOAT32_MAX
+        if np.any(huge & np.isfinite(values)):
+            overflowed.append(name)
+            values = np.where(huge, np.copysign(np.inf, values), values)
         starts = segment_starts(steps, strict=True)
         segs = describe_segments(steps, starts)
         seg_counts.append(len(segs))
@@ -770,6 +912,10 @@ def read_tensorboard(path: Path, *, segment: int | None = None,
         rows = select_segment_indices(steps, starts, which) if len(segs) > 1 else np.arange(steps.shape[0])
         series[name] = make_series(name, steps[rows], values[rows], walls[rows], directions.get(name))
     check_segment_choice(path, segment, max(seg_counts))
+    if overflowed:
+        notes.append(Note("overflow", f"values beyond the float32 range (|v| > 3.4e38) read as inf, since "
+                                      f"arithmetic on them overflows: {', '.join(overflowed[:5])}"
+                                      + (" ..." if len(overflowed) > 5 else "")))
     x_axis = "epoch" if keras_layout else "step"
     if longest_segments:
         note = segments_note(longest_segments, segment, x_axis)
