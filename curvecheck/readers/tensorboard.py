@@ -317,7 +317,7 @@ def _gallop(arr: np.ndarray, size: int, pos: int, recent: list[int]) -> tuple[li
         batch = min(batch * 4, (1 << 18) // period * period)
 
 
-def scan_records(buf: bytes, eof: bool = True) -> _Records:
+def scan_records(buf: bytes | bytearray, eof: bool = True) -> _Records:
     """Find the records of one window; stop before an incomplete one (read on, or cut off at EOF)."""
     size = len(buf)
     arr = np.frombuffer(buf, dtype=np.uint8)
@@ -650,7 +650,8 @@ def _read_event_file(path: Path, fast: bool, window: int):
             recs = scan_records(buf, eof=False)
             decode_records(buf, recs, got, base, fast)
             skipped.extend((base + a, base + b) for a, b in recs.skipped)
-            tail = buf[recs.consumed:]
+            tail = bytes(buf[recs.consumed:])
+            del buf  # before the next window is allocated: one window in memory at a time
             base += recs.consumed
             need = window
             if len(tail) >= 12 and _U32.unpack_from(tail, 8)[0] == _length_crc(_U64.unpack_from(tail)[0]):
@@ -658,11 +659,12 @@ def _read_event_file(path: Path, fast: bool, window: int):
                 if record_end > file_size:
                     break  # cut off: the file ends inside this record
                 need = max(window, record_end - base - len(tail))  # a record longer than a window
-            more = fh.read(need)
-            if not more:
+            buf = bytearray(len(tail) + need)
+            buf[:len(tail)] = tail
+            got_bytes = fh.readinto(memoryview(buf)[len(tail):])
+            if not got_bytes:
                 break
-            buf = tail + more
-            del tail, more
+            del buf[len(tail) + got_bytes:]
         if tail and skipped and skipped[-1][1] == base:  # the damage runs to the end of the file
             skipped.append((base, base + len(tail)))
         elif tail:  # the end of the file: an incomplete record, or damage
@@ -673,7 +675,7 @@ def _read_event_file(path: Path, fast: bool, window: int):
                                                f"of {base + len(tail)} (run killed mid-write?); read the "
                                                f"{got.records} complete records before it"))
     size = file_size
-    del buf, tail
+    del tail
     notes.extend(_damage_notes(path, got, _merge_spans(skipped), size))
     names, odd = _tag_names(list(got.tags))
     if odd:
