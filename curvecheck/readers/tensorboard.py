@@ -54,7 +54,7 @@ _MAX_LAYOUT_LEN = 4096  # a one-scalar event is far shorter; longer records go o
 _FLOAT32_MAX = float(np.finfo(np.float32).max)
 
 
-def looks_like_event_file(head: bytes) -> bool:
+def looks_like_event_file(head: bytes | bytearray) -> bool:
     """True when the bytes start with a TFRecord whose length CRC checks out."""
     if len(head) < 12:
         return False
@@ -367,21 +367,23 @@ class _TagData:
 
     def __init__(self) -> None:
         self.chunks: list[tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]] = []
-        self.one = (array("q"), array("d"), array("d"), array("d"))  # record, step, value, wall time
+        self.records, self.steps, self.values, self.walls = array("q"), array("d"), array("d"), array("d")
 
     def add(self, order: np.ndarray, steps: np.ndarray, values: np.ndarray, walls: np.ndarray) -> None:
         self.chunks.append((order.astype(np.int64), steps.astype(np.float64), values.astype(np.float64),
                             walls.astype(np.float64)))
 
     def add_one(self, record: int, step: int, value: float, wall: float) -> None:
-        for buf, v in zip(self.one, (record, step, value, wall)):
-            buf.append(v)
+        self.records.append(record)
+        self.steps.append(step)
+        self.values.append(value)
+        self.walls.append(wall)
 
     def arrays(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        parts = self.chunks
-        if len(self.one[0]):
-            parts = parts + [tuple(np.frombuffer(b, dtype=np.int64 if b.typecode == "q" else np.float64)
-                                   for b in self.one)]
+        parts = list(self.chunks)
+        if len(self.records):
+            parts.append((np.frombuffer(self.records, dtype=np.int64), np.frombuffer(self.steps),
+                          np.frombuffer(self.values), np.frombuffer(self.walls)))
         order = np.concatenate([p[0] for p in parts])
         sort = None if np.all(order[1:] > order[:-1]) else np.argsort(order, kind="stable")
         out = []
@@ -503,7 +505,7 @@ def _data_crc_ok(arr: np.ndarray, offsets: np.ndarray, lengths: np.ndarray) -> n
     return ok
 
 
-def _decode_one_by_one(buf: bytes, recs: _Records, todo: np.ndarray, got: _Collected, base: int) -> None:
+def _decode_one_by_one(buf: bytes | bytearray, recs: _Records, todo: np.ndarray, got: _Collected, base: int) -> None:
     """Records that fit no layout: parse each; check the CRC of those that hold a scalar, in bulk."""
     arr = np.frombuffer(buf, dtype=np.uint8)
     for c0 in range(0, todo.shape[0], 4096):
@@ -535,7 +537,7 @@ def _decode_one_by_one(buf: bytes, recs: _Records, todo: np.ndarray, got: _Colle
                         got.tag(v.tag).add_one(got.records + i, ev.step, v.value, ev.wall_time)
 
 
-def decode_records(buf: bytes, recs: _Records, got: _Collected, base: int = 0, fast: bool = True) -> None:
+def decode_records(buf: bytes | bytearray, recs: _Records, got: _Collected, base: int = 0, fast: bool = True) -> None:
     """Add every scalar point of the window's records to ``got`` (``base``: the window's file offset).
 
     ``fast=False`` decodes every record one by one (the reference the fast path is tested against).
@@ -639,7 +641,8 @@ def _read_event_file(path: Path, fast: bool, window: int):
     notes: list[Note] = []
     with path.open("rb") as fh:
         file_size = os.fstat(fh.fileno()).st_size
-        buf = fh.read(window)
+        buf = bytearray(min(window, file_size))
+        del buf[fh.readinto(buf):]
         if not buf:
             raise InputError(path, "empty event file")
         if not looks_like_event_file(buf[:12]):
@@ -659,6 +662,10 @@ def _read_event_file(path: Path, fast: bool, window: int):
                 if record_end > file_size:
                     break  # cut off: the file ends inside this record
                 need = max(window, record_end - base - len(tail))  # a record longer than a window
+            # the size at opening bounds the read: bytes a live writer appends later are not waited for
+            need = min(need, file_size - base - len(tail))
+            if need <= 0:
+                break
             buf = bytearray(len(tail) + need)
             buf[:len(tail)] = tail
             got_bytes = fh.readinto(memoryview(buf)[len(tail):])
@@ -818,8 +825,7 @@ def _read_files(run_dir: Path, files: list[Path]) -> tuple[list[tuple[Path, dict
         per_file.append((f, data))
     if not per_file:
         raise errors[0]
-    for exc in errors:
-        notes.append(Note("unreadable", f"{exc} (left out; the run's other event files were read)"))
+    notes.extend(Note("unreadable", f"{error} (left out; the run's other event files were read)") for error in errors)
     return per_file, notes
 
 
@@ -890,7 +896,7 @@ def _assemble(path: Path, merged: dict[str, list], keras_layout: bool, segment: 
     seg_counts: list[int] = []
     restart_notes: list[str] = []
     overflowed: list[str] = []
-    longest_segments = []
+    longest_segments: list = []
     for name in sorted(merged):
         parts = merged.pop(name)
         steps = np.concatenate([p[0] for p in parts])
