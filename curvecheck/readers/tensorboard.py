@@ -269,8 +269,8 @@ def _resync(arr: np.ndarray, start: int) -> int | None:
     next 12 bytes whose CRC matches: a chance match is a 1 in 2**32 event per offset.
     """
     last = arr.shape[0] - 12
-    block = 1 << 20
-    for a in range(start, last + 1, block):
+    a, block = start, 4096  # the next record is usually close: look near first, then further
+    while a <= last:
         b = min(a + block, last + 1)
         win = sliding_window_view(arr[a:b + 11], 12)
         stored = (win[:, 8].astype(np.uint32) | (win[:, 9].astype(np.uint32) << 8)
@@ -278,6 +278,7 @@ def _resync(arr: np.ndarray, start: int) -> int | None:
         hit = np.nonzero(mask(crc32c_rows(win[:, :8])) == stored)[0]
         if hit.size:
             return a + int(hit[0])
+        a, block = b, min(block * 8, 1 << 20)
     return None
 
 
