@@ -161,3 +161,26 @@ def test_scan_stops_before_an_incomplete_record():
     data = NEW_STYLE.read_bytes()
     recs = scan_records(data[:-5], eof=False)
     assert recs.consumed == records(data)[-1][0]
+
+
+def test_many_tags_of_one_layout_read_fast_and_a_flipped_tag_byte_is_not_moved_to_another_tag(tmp_path):
+    """Tags of equal length share a layout and are decoded together; the CRC still guards each record."""
+    from tensorboardX import SummaryWriter
+
+    w = SummaryWriter(str(tmp_path / "run"), max_queue=10_000, flush_secs=3600)
+    for step in range(20):
+        for k in range(300):
+            w.add_scalar(f"layer_{k:03d}/loss", k + step / 100, step)
+    w.close()
+    path = next((tmp_path / "run").iterdir())
+    fast, _ = read_event_file(path, fast=True)
+    slow, _ = read_event_file(path, fast=False)
+    assert len(fast) == 300 and points(fast) == points(slow)
+    assert fast["layer_123/loss"][1].tolist() == pytest.approx([123 + s / 100 for s in range(20)])
+    data = bytearray(path.read_bytes())
+    start, _ = records(bytes(data))[1000]
+    at = data.index(b"layer_", start) + 8  # a digit of the tag: layer_0x3 -> another valid tag
+    data[at] ^= 0x01
+    got, notes = read_event_file(write(tmp_path, data))
+    assert points(got) < points(fast) and len(points(fast) - points(got)) == 1
+    assert any(n.kind == "corrupt" for n in notes)

@@ -31,6 +31,7 @@ from array import array
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
@@ -96,6 +97,7 @@ class _Value:
     value_pos: int = -1  # offset of the value bytes inside the record, -1 when not fixed
     dtype: str = ""
     plugin: str | None = None
+    tag_pos: int = -1  # offset of the tag bytes inside the record
 
 
 @dataclass
@@ -179,13 +181,13 @@ def _tensor_scalar(buf, pos: int, end: int) -> tuple[float | None, int, str]:
 
 
 def _parse_value(buf, pos: int, end: int) -> _Value:
-    tag, value, value_pos, dtype, plugin = b"", None, -1, "", None
+    tag, value, value_pos, dtype, plugin, tag_pos = b"", None, -1, "", None, -1
     while pos < end:
         key, pos = _varint(buf, pos)
         field_no, wire = key >> 3, key & 7
         if field_no == 1 and wire == 2:
             n, pos = _varint(buf, pos)
-            tag = bytes(buf[pos:pos + n])
+            tag, tag_pos = bytes(buf[pos:pos + n]), pos
             pos += n
         elif field_no == 2 and wire == 5:  # simple_value
             value, value_pos, dtype = _F32.unpack_from(buf, pos)[0], pos, "<f4"
@@ -204,7 +206,7 @@ def _parse_value(buf, pos: int, end: int) -> _Value:
             value_pos = -2  # marks "had a non-scalar payload"
     if value_pos == -2:
         value = None
-    return _Value(tag, value, value_pos, dtype, plugin)
+    return _Value(tag, value, value_pos, dtype, plugin, tag_pos)
 
 
 def parse_event(buf, start: int = 0, end: int | None = None) -> _Event:
@@ -235,6 +237,7 @@ def parse_event(buf, start: int = 0, end: int | None = None) -> _Event:
                     v = _parse_value(buf, pos, pos + m)
                     if v.value_pos >= 0:
                         v.value_pos -= start
+                    v.tag_pos -= start
                     ev.values.append(v)
                     pos += m
                 else:
@@ -385,6 +388,8 @@ class _TagData:
         if len(self.records):
             parts.append((np.frombuffer(self.records, dtype=np.int64), np.frombuffer(self.steps),
                           np.frombuffer(self.values), np.frombuffer(self.walls)))
+        if len(parts) == 1:  # one piece is in file order already
+            return parts[0][1], parts[0][2], parts[0][3]
         order = np.concatenate([p[0] for p in parts])
         sort = None if np.all(order[1:] > order[:-1]) else np.argsort(order, kind="stable")
         out = []
@@ -448,7 +453,9 @@ def _decode_layout_group(mat: np.ndarray, rows: np.ndarray, ev: _Event, length: 
                          got: _Collected, offsets: np.ndarray, base: int) -> np.ndarray:
     """Decode every row of ``mat`` (record bytes + data CRC) that has the template's layout.
 
-    Returns the mask of rows handled: decoded, or same layout but failing their CRC (corrupt).
+    Rows may differ from the template in wall time, step, value and the tag's bytes (another tag
+    of the same length: thousands of tags cost one template, not one each). Returns the mask of
+    rows handled: decoded, or same layout but failing their CRC (corrupt).
     """
     val = ev.values[0]
     width = np.dtype(val.dtype).itemsize
@@ -459,7 +466,9 @@ def _decode_layout_group(mat: np.ndarray, rows: np.ndarray, ev: _Event, length: 
         variable[ev.step_pos:ev.step_pos + ev.step_len] = True
     variable[val.value_pos:val.value_pos + width] = True
     variable[length:] = True  # the stored CRC
+    tag_span = slice(val.tag_pos, val.tag_pos + len(val.tag))
     fixed = ~variable
+    fixed[tag_span] = False
     template = mat[0]
     match = (mat[:, fixed] == template[fixed]).all(axis=1)
     if ev.step_pos >= 0:
@@ -468,18 +477,33 @@ def _decode_layout_group(mat: np.ndarray, rows: np.ndarray, ev: _Event, length: 
     else:
         steps = np.zeros(mat.shape[0])
     sel = np.nonzero(match)[0]
+    tag_bytes = mat[sel, tag_span]
+    one_tag = bool((tag_bytes == template[tag_span]).all())
+    if not one_tag:
+        variable[tag_span] = True
     stored = np.ascontiguousarray(mat[sel, length:length + 4]).view("<u4").ravel()
     crc_ok = mask(_layout_crcs(mat[sel], template, variable, length)) == stored
     got.corrupt.extend((base + offsets[rows[sel[~crc_ok]]]).tolist())
-    sel = sel[crc_ok]
-    if sel.shape[0] and val.plugin:
-        got.plugins.setdefault(val.tag, val.plugin)
+    sel, tag_bytes = sel[crc_ok], tag_bytes[crc_ok]
     if ev.wall_pos >= 0:
         walls = np.ascontiguousarray(mat[sel, ev.wall_pos:ev.wall_pos + 8]).view("<f8").ravel()
     else:
         walls = np.full(sel.shape[0], np.nan)
     values = np.ascontiguousarray(mat[sel, val.value_pos:val.value_pos + width]).view(val.dtype).ravel()
-    got.tag(val.tag).add(rows[sel] + got.records, steps[sel], values, walls)
+    order, steps = rows[sel] + got.records, steps[sel]
+    groups: list[tuple[bytes, Any]]
+    if one_tag:
+        groups = [(val.tag, slice(None))]
+    else:  # rows of each tag, in file order
+        keys = np.ascontiguousarray(tag_bytes).view(np.dtype((np.void, tag_bytes.shape[1]))).ravel()
+        uniq, inverse = np.unique(keys, return_inverse=True)
+        by_tag = np.argsort(inverse, kind="stable")
+        bounds = np.flatnonzero(np.diff(inverse[by_tag])) + 1
+        groups = [(uniq[inverse[g[0]]].tobytes(), g) for g in np.split(by_tag, bounds) if g.shape[0]]
+    for tag, g in groups:
+        got.tag(tag).add(order[g], steps[g], values[g], walls[g])
+        if val.plugin:
+            got.plugins.setdefault(tag, val.plugin)
     return match
 
 
