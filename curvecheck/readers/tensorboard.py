@@ -477,19 +477,22 @@ def _decode_layout_group(mat: np.ndarray, rows: np.ndarray, ev: _Event, length: 
     else:
         steps = np.zeros(mat.shape[0])
     sel = np.nonzero(match)[0]
-    tag_bytes = mat[sel, tag_span]
+    # usually every row matches: then slices, not copies
+    sub = mat if sel.shape[0] == mat.shape[0] else mat[sel]
+    tag_bytes = sub[:, tag_span]
     one_tag = bool((tag_bytes == template[tag_span]).all())
     if not one_tag:
         variable[tag_span] = True
-    stored = np.ascontiguousarray(mat[sel, length:length + 4]).view("<u4").ravel()
-    crc_ok = mask(_layout_crcs(mat[sel], template, variable, length)) == stored
-    got.corrupt.extend((base + offsets[rows[sel[~crc_ok]]]).tolist())
-    sel, tag_bytes = sel[crc_ok], tag_bytes[crc_ok]
+    stored = np.ascontiguousarray(sub[:, length:length + 4]).view("<u4").ravel()
+    crc_ok = mask(_layout_crcs(sub, template, variable, length)) == stored
+    if not crc_ok.all():
+        got.corrupt.extend((base + offsets[rows[sel[~crc_ok]]]).tolist())
+        sel, sub, tag_bytes = sel[crc_ok], sub[crc_ok], tag_bytes[crc_ok]
     if ev.wall_pos >= 0:
-        walls = np.ascontiguousarray(mat[sel, ev.wall_pos:ev.wall_pos + 8]).view("<f8").ravel()
+        walls = np.ascontiguousarray(sub[:, ev.wall_pos:ev.wall_pos + 8]).view("<f8").ravel()
     else:
         walls = np.full(sel.shape[0], np.nan)
-    values = np.ascontiguousarray(mat[sel, val.value_pos:val.value_pos + width]).view(val.dtype).ravel()
+    values = np.ascontiguousarray(sub[:, val.value_pos:val.value_pos + width]).view(val.dtype).ravel()
     order, steps = rows[sel] + got.records, steps[sel]
     groups: list[tuple[bytes, Any]]
     if one_tag:
