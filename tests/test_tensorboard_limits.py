@@ -1,8 +1,6 @@
 """TensorBoard files at the limits: many tags, huge values, odd tag bytes, big non-scalar payloads."""
 
 import struct
-import subprocess
-import sys
 import tracemalloc
 
 import numpy as np
@@ -19,13 +17,12 @@ def test_ten_thousand_tags_are_all_read(tmp_path):
     from tensorboardX import SummaryWriter
 
     w = SummaryWriter(str(tmp_path), max_queue=100_000, flush_secs=3600)
-    for step in range(3):
-        for k in range(10_000):
-            w.add_scalar(f"metric_{k}/loss", 1.0 / (1 + step + k), step)
+    for k in range(10_000):
+        w.add_scalar(f"metric_{k}/loss", 1.0 / (1 + k), k % 2)
     w.close()
     run = curvecheck.load(tmp_path)
     assert len(run.series) == 10_000
-    assert run["metric_9999/loss"].values.tolist() == pytest.approx([1 / 10000, 1 / 10001, 1 / 10002])
+    assert run["metric_9999/loss"].values.tolist() == pytest.approx([1 / 10000])
 
 
 HUGE = WRITTEN / "torch_huge_values"  # 1e308 and -1e308 as doubles, written by torch
@@ -41,11 +38,14 @@ def test_values_beyond_float32_range_read_as_inf_with_a_note():
 
 
 def test_huge_values_never_give_an_internal_error(tmp_path):
-    env = {"NO_COLOR": "1", "PATH": "/usr/bin:/bin"}
+    """In process (typer's runner): an internal error is any exception other than the exit."""
+    from typer.testing import CliRunner
+
+    from curvecheck.cli import app
+
     for args in (["analyze", HUGE], ["analyze", "--json", HUGE], ["plot", HUGE, "-o", tmp_path / "fig.png"]):
-        res = subprocess.run([sys.executable, "-m", "curvecheck", *map(str, args)], capture_output=True,
-                             text=True, env=env, check=False)
-        assert "internal error" not in res.stderr and res.returncode in (0, 1), (args, res.stderr)
+        res = CliRunner().invoke(app, list(map(str, args)))
+        assert res.exit_code in (0, 1) and isinstance(res.exception, (SystemExit, type(None))), (args, res.exception)
 
 
 def _patch_tags(data: bytes, renames: dict[bytes, bytes]) -> bytes:
@@ -84,12 +84,15 @@ def test_non_utf8_tags_that_decode_alike_are_not_merged(tmp_path):
 def test_histograms_and_images_are_not_held_in_memory(tmp_path):
     """Memory follows the scalars kept, not the file: a window at a time, non-scalars dropped."""
     from tensorboardX import SummaryWriter
+    from tensorboardX.summary import histogram
 
     rng = np.random.default_rng(0)
+    # tensorboardX bins in Python (slow): a few histograms built once, written by the writer at every step
+    summaries = [histogram("weights", rng.normal(size=2000) * (1 + k), bins=1000) for k in range(4)]
     w = SummaryWriter(str(tmp_path), max_queue=1000, flush_secs=3600)
     for step in range(300):
         w.add_scalar("loss", 1.0 / (1 + step), step)
-        w.add_histogram("weights", rng.normal(size=2000), step, bins=1000)
+        w._get_file_writer().add_summary(summaries[step % 4], step)
         if step % 30 == 0:
             w.add_image("sample", rng.random((3, 128, 128)), step)
     w.close()
