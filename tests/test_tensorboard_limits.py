@@ -1,6 +1,8 @@
 """TensorBoard files at the limits: many tags, huge values, odd tag bytes, big non-scalar payloads."""
 
 import struct
+import subprocess
+import sys
 import tracemalloc
 
 import numpy as np
@@ -104,3 +106,35 @@ def test_histograms_and_images_are_not_held_in_memory(tmp_path):
     tracemalloc.stop()
     assert set(data) == {"loss"} and data["loss"][0].shape == (300,) and not notes
     assert peak < 3_000_000, peak  # a 512 KiB window and its index arrays, not the 5+ MB file
+
+
+def test_out_of_memory_is_one_line_naming_the_file(tmp_path):
+    """Under an address-space limit just above what is in use, the read fails with one clean line."""
+    from tensorboardX import SummaryWriter
+    from tensorboardX.summary import histogram
+
+    summary = histogram("weights", np.random.default_rng(0).normal(size=2000), bins=1000)
+    w = SummaryWriter(str(tmp_path), max_queue=1000, flush_secs=3600)
+    for step in range(1300):
+        w.add_scalar("loss", 1.0 / (1 + step), step)
+        w._get_file_writer().add_summary(summary, step)
+    w.close()
+    path = next(tmp_path.iterdir())
+    assert path.stat().st_size > 20_000_000
+    script = f"""
+import resource
+from pathlib import Path
+import curvecheck
+from curvecheck.errors import InputError
+from curvecheck.readers import tensorboard
+vm = next(int(l.split()[1]) for l in open("/proc/self/status") if l.startswith("VmSize:")) * 1024
+resource.setrlimit(resource.RLIMIT_AS, (vm + 8 * 2**20, resource.RLIM_INFINITY))
+try:
+    curvecheck.load(Path({str(path)!r}))
+except InputError as exc:
+    print("InputError:", exc)
+"""
+    res = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=False)
+    assert res.returncode == 0, res.stderr
+    assert res.stdout.count("\n") == 1 and "InputError:" in res.stdout
+    assert path.name in res.stdout and "out of memory" in res.stdout
