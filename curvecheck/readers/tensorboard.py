@@ -798,7 +798,7 @@ def _group_runs(dirs: dict[Path, list[Path]]) -> dict[Path, list[Path]]:
                 and _add_scalars_key(d.name, _tags_of(files)):
             runs.setdefault(d.parent, list(dirs[d.parent])).extend(files)
         else:
-            runs.setdefault(d, []).extend(f for f in files if f not in runs.get(d, []))
+            runs.setdefault(d, []).extend(files)  # top-down walk: a folder comes before its sub-folders
     return {run: runs[run] for run in sorted(runs)}
 
 
