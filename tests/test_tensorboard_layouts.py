@@ -76,3 +76,10 @@ def test_folder_with_one_run_below_reads_that_run(logdir):
     run = curvecheck.load(logdir / "fit")
     assert {"loss", "val_loss"} <= set(run.series)
     assert np.array_equal(run["val_loss"].values, curvecheck.load(WRITTEN / "keras_tb")["val_loss"].values)
+
+
+def test_many_runs_discovery_keeps_add_scalars_folders_in_their_run(logdir):
+    from curvecheck.readers.discovery import expand
+
+    found = [p.relative_to(logdir).as_posix() for p, why in expand([logdir]) if why is None]
+    assert found == [p.relative_to(logdir).as_posix() for p in find_runs(logdir)]

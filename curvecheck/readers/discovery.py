@@ -62,10 +62,21 @@ def find_runs(root: Path) -> tuple[list[Path], list[tuple[Path, str]]]:
             if here.name in _KERAS_SPLITS and here != root and _has_keras_pair(parent):
                 if parent not in runs:
                     runs.append(parent)
+            elif here != root and _is_add_scalars_folder(here):
+                pass  # torch add_scalars output: read with the run folder above it
             else:
                 runs.append(here)
         runs.extend(here / f for f in sorted(filenames) if is_log_file(f) and not f.startswith("."))
     return runs, errors
+
+
+def _is_add_scalars_folder(folder: Path) -> bool:
+    from .tensorboard import is_add_scalars_folder
+
+    try:
+        return is_add_scalars_folder(folder)
+    except OSError:
+        return False
 
 
 def _has_keras_pair(parent: Path) -> bool:

@@ -776,6 +776,14 @@ def _add_scalars_key(folder: str, tags: set[str]) -> tuple[str, str] | None:
     return None
 
 
+def is_add_scalars_folder(folder: Path) -> bool:
+    """True for a torch ``add_scalars`` sub-folder (``Loss_train/``): part of the run above it."""
+    if "_" not in folder.name or not any(is_event_file_name(f.name) for f in folder.parent.iterdir() if f.is_file()):
+        return False
+    files = sorted(f for f in folder.iterdir() if is_event_file_name(f.name) and f.is_file())
+    return bool(files) and _add_scalars_key(folder.name, _tags_of(files)) is not None
+
+
 def _group_runs(dirs: dict[Path, list[Path]]) -> dict[Path, list[Path]]:
     """Run folder -> its event files. A folder holding event files is a run (as in TensorBoard),
     except the Keras ``train/`` + ``validation/`` pair, which is one run named by its parent, and
@@ -794,8 +802,7 @@ def _group_runs(dirs: dict[Path, list[Path]]) -> dict[Path, list[Path]]:
     for d, files in dirs.items():
         if files[0] in taken:
             continue
-        if d.parent in dirs and dirs[d.parent][0] not in taken and "_" in d.name \
-                and _add_scalars_key(d.name, _tags_of(files)):
+        if d.parent in dirs and dirs[d.parent][0] not in taken and is_add_scalars_folder(d):
             runs.setdefault(d.parent, list(dirs[d.parent])).extend(files)
         else:
             runs.setdefault(d, []).extend(files)  # top-down walk: a folder comes before its sub-folders
