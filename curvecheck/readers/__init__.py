@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 
 from ..errors import InputError
 from .registry import FORMATS, READERS, ReadOptions, framework_of
-from .source import Source, is_stdin, read_bytes, read_remote, remote_url
+from .source import Source, check_readable_file, is_stdin, read_bytes, read_remote, remote_url
 
 if TYPE_CHECKING:  # numpy and the model are imported when a log is read, not by `curvecheck --help`
     from ..model import Run
@@ -93,7 +93,25 @@ def open_source(path: Path) -> Source:
         if url is not None:
             return Source(path, read_remote(url), url=url)
         raise InputError(path, "no such file or directory")
+    if not is_dir and not is_stdin(path):
+        head = _event_file_head(path)
+        if head is not None:  # the TensorBoard reader streams the file: never hold it whole here
+            return Source(path, head)
     return Source(path, None if is_dir else read_bytes(path))
+
+
+def _event_file_head(path: Path) -> bytes | None:
+    """The first bytes of a regular file that starts like a TensorBoard event file, else None."""
+    from .tensorboard import looks_like_event_file
+
+    try:
+        if not path.is_file() or check_readable_file(path):
+            return None  # a pipe is read whole by read_bytes
+        with path.open("rb") as fh:
+            head = fh.read(4096)
+    except (OSError, InputError):
+        return None  # read_bytes reports it
+    return head if looks_like_event_file(head) else None
 
 
 def load(path: str | Path, format: str | None = None, *, segment: int | None = None,
