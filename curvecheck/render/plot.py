@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Sequence
 import numpy as np
 
 from ..marks import Marks, build_marks
+from ..metrics import BOUNDED_KINDS
 from ..model import Run, Series
 from ..report import RunReport
 from ..signal import tensorboard_smooth
@@ -25,7 +26,6 @@ if TYPE_CHECKING:
     from ..lr import SweepReport
 
 MAX_DRAW_POINTS = 4000
-_RUN_COLOURS = ("#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b", "#e377c2", "#17becf")
 _TRAIN, _VAL = "#1f77b4", "#d62728"
 
 
@@ -196,6 +196,17 @@ def _mark_recommendation(axes, marks: Marks, unit: str, colour: str, used: set[s
     used.add("keep")
 
 
+def _mark_keep_ticks(axes, marks: Marks, colour: str, used: set[str]) -> None:
+    """An overlay's recommended epochs: a tick in the run's colour on the top edge, as a full-height line
+    per run would be read as one more curve."""
+    if marks.keep is None:
+        return
+    for ax in axes:
+        ax.plot([marks.keep], [1.0], ls="none", marker="v", ms=9, color=colour, mec="black", mew=0.5,
+                transform=ax.get_xaxis_transform(), clip_on=False, zorder=6)
+    used.add("keep_tick")
+
+
 def _mark_segments(axes, marks: Marks, used: set[str]) -> None:
     if marks.restart is None:
         return
@@ -215,6 +226,8 @@ def _legend_handles(used: set[str], smooth: float, unit: str = "epoch"):
     h.append(Line2D([], [], color="grey", marker="*", ms=11, ls="none", mec="black", label=f"best {unit}"))
     spec = {
         "keep": Line2D([], [], color="black", ls="--", label=f"recommended {unit}"),
+        "keep_tick": Line2D([], [], color="grey", marker="v", ms=9, mec="black", mew=0.5, ls="none",
+                            label=f"recommended {unit}"),
         "overfit": Patch(color="#d62728", alpha=0.25, label="overfitting: onset to end, gap shaded"),
         "plateau": Patch(color="grey", alpha=0.25, label="plateau"),
         "spike": Line2D([], [], marker="o", mfc="none", mec="#ff7f0e", mew=2, ls="none", label="spike"),
@@ -222,7 +235,7 @@ def _legend_handles(used: set[str], smooth: float, unit: str = "epoch"):
         "nan": Line2D([], [], marker="x", color="black", ls="none", label="NaN / inf"),
         "restart": Line2D([], [], color="purple", ls="-.", label="resumed run"),
     }
-    return h + [spec[k] for k in ("keep", "overfit", "plateau", "spike", "lrdrop", "nan", "restart") if k in used]
+    return h + [spec[k] for k in ("keep", "keep_tick", "overfit", "plateau", "spike", "lrdrop", "nan", "restart") if k in used]
 
 
 def _panel_values(panel: Panel) -> np.ndarray:
@@ -230,12 +243,17 @@ def _panel_values(panel: Panel) -> np.ndarray:
     return np.concatenate(vals) if vals else np.array([])
 
 
-def _style_axis(ax, panel: Panel, x_axis: str, log_y: bool) -> None:
+def _is_bounded(panel: Panel) -> bool:
+    """IoU, accuracy, ...: values in [0, 1] (or percent), where 1e-9 before learning starts is 0, not a decade."""
+    return panel.key.split(":")[0] in BOUNDED_KINDS
+
+
+def _style_axis(ax, panel: Panel, x_axis: str, log_y: bool, legend: bool = True) -> None:
     ax.set_title(panel.title, fontsize=11, loc="left")
     ax.grid(True, alpha=0.25)
     ax.set_xlabel(x_axis)
     v = _panel_values(panel)
-    positive = v.size and (v > 0).all()
+    positive = v.size and (v > 0).all() and not _is_bounded(panel)
     wide = positive and v.max() / v.min() > 1e3  # several decades: a linear axis hides the end of the run
     if panel.is_lr or (positive and (log_y or wide)):
         ax.set_yscale("log")
@@ -250,15 +268,103 @@ def _style_axis(ax, panel: Panel, x_axis: str, log_y: bool) -> None:
             pad = 0.08 * (hi - lo or full)
             ax.set_ylim(lo - pad, hi + pad)
     ax.tick_params(labelsize=8)
-    ax.legend(fontsize=8, loc="best", framealpha=0.8)
+    if legend:
+        ax.legend(fontsize=8, loc="best", framealpha=0.8)
 
 
-def _run_label(report: RunReport, run: Run) -> str:
+def _run_labels(runs: list[Run]) -> list[str]:
+    """Each run's unique name (as ``analyze`` reports it), with its LR when the name does not say it."""
+    from ..lr import lr_of_run
+    from ..readers.discovery import run_names
+
+    names = [r.name for r in runs]
+    if not all(names) or len(set(names)) < len(names):  # runs loaded one by one: name them from their sources
+        names = run_names([Path(r.source.rstrip("/")) for r in runs])
+    labels = []
+    for run, name in zip(runs, names):
+        lr, _ = lr_of_run(run)
+        labels.append(f"{name} (lr {lr:g})" if lr is not None and f"{lr:g}" not in name else name)
+    return labels
+
+
+def run_colours(runs: list[Run]) -> tuple[list[str], list[int], bool]:
+    """(colour per run, legend order, ordered by LR?).
+
+    When every run has a learning rate, colours follow the LR on a sequential colormap (dark = low LR),
+    so a sweep reads as a gradient; otherwise a qualitative palette in the order the runs were given.
+    """
+    from matplotlib import colormaps
+    from matplotlib.colors import to_hex
+
     from ..lr import lr_of_run
 
-    lr, _ = lr_of_run(run)
-    name = Path(run.source.rstrip("/")).name
-    return f"lr {lr:g}" if lr is not None else name
+    lrs = [lr_of_run(r)[0] for r in runs]
+    n = len(runs)
+    if n > 1 and all(lr is not None for lr in lrs):
+        order = sorted(range(n), key=lambda i: (lrs[i], i))
+        seq = colormaps["viridis"]
+        colours = [""] * n
+        for rank, i in enumerate(order):
+            colours[i] = to_hex(seq(0.88 * rank / (n - 1)))  # 0.88: the last yellow is unreadable on white
+        return colours, order, True
+    palette = colormaps["tab10" if n <= 10 else "tab20"]
+    return [to_hex(palette(i % palette.N)) for i in range(n)], list(range(n)), False
+
+
+@dataclass
+class _Layout:
+    """Where each (run, panel) goes: one run's panels wrap into 2 columns; a grid puts each run in a
+    block of one column and wraps the blocks into about sqrt(runs) columns."""
+
+    n_keys: int
+    n_runs: int
+    grid: bool
+
+    @property
+    def key_cols(self) -> int:
+        return 1 if self.grid or self.n_keys == 1 else 2
+
+    @property
+    def block_cols(self) -> int:
+        if not self.grid:
+            return 1
+        return self.n_runs if self.n_runs <= 3 else math.ceil(math.sqrt(self.n_runs))
+
+    @property
+    def rows(self) -> int:
+        if self.grid:
+            return self.n_keys * math.ceil(self.n_runs / self.block_cols)
+        return math.ceil(self.n_keys / self.key_cols)
+
+    @property
+    def cols(self) -> int:
+        return self.block_cols if self.grid else self.key_cols
+
+    def at(self, run_i: int, key_i: int) -> tuple[int, int]:
+        if self.grid:
+            return (run_i // self.block_cols) * self.n_keys + key_i, run_i % self.block_cols
+        return key_i // self.key_cols, key_i % self.key_cols
+
+
+def _run_legend(fig, runs: list[Run], labels: list[str], colours: list[str], order: list[int], by_lr: bool,
+                dashed: bool, left: float) -> None:
+    """The overlay's legend, right of the panels: one entry per run (in LR order for a sweep)."""
+    from matplotlib.lines import Line2D
+
+    handles = [Line2D([], [], color=colours[i], lw=2.2, label=labels[i]) for i in order]
+    if dashed:
+        handles += [Line2D([], [], color="none", label=" "),
+                    Line2D([], [], color="grey", lw=2, ls="-", label="validation (solid)"),
+                    Line2D([], [], color="grey", lw=2, ls="--", label="train (dashed)")]
+    fig.legend(handles=handles, loc="upper left", bbox_to_anchor=(left, 0.94), fontsize=8, frameon=False,
+               title="runs, by learning rate" if by_lr else "runs", title_fontsize=9, alignment="left",
+               ncol=1 if len(runs) <= 24 else 2)
+
+
+def _legend_width(labels: list[str], n_runs: int) -> float:
+    """Inches the run legend needs: line sample + the longest label at font size 8."""
+    chars = max(max(len(label) for label in labels), len("runs, by learning rate"))
+    return (0.75 + 0.07 * chars) * (1 if n_runs <= 24 else 2)
 
 
 def _winner(sweep: SweepReport | None) -> str:
@@ -307,63 +413,78 @@ def build_figure(runs: list[Run], reports: list[RunReport], *, metrics: list[str
         from ..errors import UsageError
 
         raise UsageError("nothing to plot: no series match --metrics" if metrics else "nothing to plot")
-    ncols_runs = len(runs) if grid and len(runs) > 1 else 1
-    n = len(keys)
-    cols = 2 if n > 1 and ncols_runs == 1 else 1
-    rows = math.ceil(n / cols)
-    total_cols = cols * ncols_runs
-    figsize = size or (max(7.0, 5.2 * total_cols), 3.3 * rows + 0.9)
+    grid = grid and len(runs) > 1
+    overlay = len(runs) > 1 and not grid
+    # a grid gives each run only its own panels (in the common order), so runs that log different
+    # metrics leave no holes; an overlay gives every panel to every run
+    slots = [[k for k in keys if any(p.key == k for p in ps)] if grid else keys for ps in panel_sets]
+    layout = _Layout(max(len(sl) for sl in slots), len(runs), grid)
+    labels = _run_labels(runs) if len(runs) > 1 else [""]
+    colours, order, by_lr = run_colours(runs)
+    legend_w = _legend_width(labels, len(runs)) if overlay else 0.0
+    panel_h = 2.8 if grid else 3.3
+    figsize = size or (max(7.0, 5.2 * layout.cols) + legend_w, panel_h * layout.rows + 0.9)
     fig = Figure(figsize=figsize)
     FigureCanvasAgg(fig)
-    axes = fig.subplots(rows, total_cols, squeeze=False)
+    axes = fig.subplots(layout.rows, layout.cols, squeeze=False)
     all_marks = [build_marks(r) for r in reports]
     used: set[str] = set()
-    for r_i, (run, report, panels, marks) in enumerate(zip(runs, reports, panel_sets, all_marks)):
+    dashed_any = False
+    for r_i, (report, panels, marks) in enumerate(zip(reports, panel_sets, all_marks)):
         by_key = {p.key: p for p in panels}
-        colour = _RUN_COLOURS[r_i % len(_RUN_COLOURS)]
-        label = _run_label(report, run) if len(runs) > 1 else None
+        colour = colours[r_i]
+        label = labels[r_i] if overlay else None  # a grid panel's title names its run
         run_axes = []
-        for k_i, key in enumerate(keys):
-            col_block = r_i if ncols_runs > 1 else 0
-            ax = axes[k_i // cols][col_block * cols + k_i % cols]
+        for k_i, key in enumerate(slots[r_i]):
+            row, col = layout.at(r_i, k_i)
+            ax = axes[row][col]
             panel = by_key.get(key)
             if panel is None:
                 continue
             run_axes.append(ax)
             for s in panel.series:
-                c = colour if len(runs) > 1 and ncols_runs == 1 else (_VAL if s.split == "val" else _TRAIN)
-                _draw_series(ax, s, c, smooth, label, dashed=len(runs) > 1 and s.split == "train")
+                c = colour if overlay else (_VAL if s.split == "val" else _TRAIN)
+                dashed = overlay and s.split == "train" and s.kind != "lr"
+                dashed_any |= dashed
+                _draw_series(ax, s, c, smooth, label, dashed=dashed)
                 if s.split == "val" or len(panel.series) == 1:
                     used.add("best") if _mark_best(ax, s, c, marks) else None
                 if _mark_nonfinite(ax, s, c):
                     used.add("nan")
-            if len(runs) == 1 or ncols_runs > 1:
+            if not overlay:
                 _annotate_findings(ax, panel, marks, used)
-        single = len(runs) == 1 or ncols_runs > 1
-        if single:
+        if not overlay:
             _mark_lr_drops(run_axes, marks, used)
             _mark_segments(run_axes, marks, used)
-        _mark_recommendation(run_axes, marks, report.x_axis, "black" if single else colour, used, label_top=single)
-    for k_i, key in enumerate(keys):
-        for r_i in range(ncols_runs):
-            ax = axes[k_i // cols][r_i * cols + k_i % cols]
-            panel = next((p for p in panel_sets[r_i if ncols_runs > 1 else 0] if p.key == key), None) \
-                or Panel(key, titles[key], [p_s for ps in panel_sets for p in ps if p.key == key for p_s in p.series],
-                         key == "lr")
-            if ncols_runs == 1:
+        if overlay:
+            _mark_keep_ticks(run_axes, marks, colour, used)
+        else:
+            _mark_recommendation(run_axes, marks, report.x_axis, "black", used)
+    for r_i in range(len(runs) if grid else 1):
+        for k_i, key in enumerate(slots[r_i]):
+            row, col = layout.at(r_i, k_i)
+            ax = axes[row][col]
+            if grid:
+                panel = next((p for p in panel_sets[r_i] if p.key == key), None) or Panel(key, titles[key], [])
+            else:
                 panel = Panel(key, titles[key], [p_s for ps in panel_sets for p in ps if p.key == key
                                                  for p_s in p.series], key == "lr")
             if ax.lines or ax.collections:
-                _style_axis(ax, panel, reports[r_i if ncols_runs > 1 else 0].x_axis, log_y)
-                if ncols_runs > 1:
-                    ax.set_title(f"{_run_label(reports[r_i], runs[r_i])}: {titles[key]}", fontsize=10, loc="left")
-    for row in axes:
-        for ax in row:
+                _style_axis(ax, panel, reports[r_i].x_axis, log_y, legend=not overlay)
+                if grid:
+                    ax.set_title(f"{labels[r_i]}: {titles[key]}", fontsize=10, loc="left")
+                elif overlay:
+                    ax.set_title(titles[key], fontsize=11, loc="left", pad=11)  # room for the keep ticks
+    for row_axes in axes:
+        for ax in row_axes:
             if not ax.lines and not ax.collections:
                 ax.set_visible(False)
     title = Path(runs[0].source.rstrip("/")).name if len(runs) == 1 else f"{len(runs)} runs" + _winner(sweep)
     fig.suptitle(f"curvecheck: {title}", fontsize=12, x=0.01, ha="left")
-    fig.legend(handles=_legend_handles(used, smooth, reports[0].x_axis), loc="lower center", ncol=min(8, len(used) + 2), fontsize=8,
-               frameon=False)
-    fig.tight_layout(rect=(0, 0.05, 1, 0.97))
+    fig.legend(handles=_legend_handles(used, smooth, reports[0].x_axis), loc="lower center",
+               ncol=min(8, len(used) + 2), fontsize=8, frameon=False)
+    right = 1 - legend_w / figsize[0]
+    if overlay:
+        _run_legend(fig, runs, labels, colours, order, by_lr, dashed_any, right)
+    fig.tight_layout(rect=(0, 0.05, right, 0.97))
     return fig
