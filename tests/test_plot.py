@@ -51,12 +51,12 @@ def test_sweep_overlay_is_labelled_by_lr_and_grid_makes_small_multiples(tmp_path
     logs = sorted((SAMPLES / "lr_sweep").glob("*.csv"))
     overlay = tmp_path / "sweep.svg"
     assert cli("plot", *logs, "-o", overlay).returncode == 0
-    texts = " | ".join(svg_text(overlay))
-    assert "lr 0.05 val_loss" in texts and "lr 2.5 val_accuracy" in texts
-    assert any(t.startswith("curvecheck: 3 runs; best: lr 0.05 (smoothed val_accuracy") for t in svg_text(overlay))
+    texts = svg_text(overlay)
+    assert {"runs, by learning rate", "lr_0.0001.csv", "lr_0.05.csv", "lr_2.5.csv", "train (dashed)"} <= texts
+    assert any(t.startswith("curvecheck: 3 runs; best: lr 0.05 (smoothed val_accuracy") for t in texts)
     grid = tmp_path / "grid.svg"
     assert cli("plot", *logs, "--grid", "--metrics", "loss", "-o", grid).returncode == 0
-    assert {"lr 0.0001: loss", "lr 0.05: loss", "lr 2.5: loss"} <= svg_text(grid)
+    assert {"lr_0.0001.csv: loss", "lr_0.05.csv: loss", "lr_2.5.csv: loss"} <= svg_text(grid)
 
 
 def test_step_axis_and_metric_selection(tmp_path):
