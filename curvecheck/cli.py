@@ -463,7 +463,7 @@ def plot(
     smooth: float = typer.Option(0.6, "--smooth", min=0.0, max=0.99,
                                  help="TensorBoard smoothing weight for the thick lines (0 = raw only)."),
     log_y: bool = typer.Option(False, "--log-y", help="Log scale for the y axes (the LR is always on a log axis)."),
-    grid: bool = typer.Option(False, "--grid", help="With several logs: small multiples instead of one overlay."),
+    grid: bool = typer.Option(False, "--grid", help="With several runs: small multiples, about sqrt(runs) columns, instead of one overlay."),
     dpi: int = typer.Option(120, "--dpi", min=30, max=600, help="Resolution for PNG."),
     size: Optional[str] = typer.Option(None, "--size", help="Figure size in inches, WIDTHxHEIGHT (e.g. 12x8)."),
     force: bool = typer.Option(False, "--force", help="Overwrite an existing figure."),
@@ -474,7 +474,8 @@ def plot(
     isolated: bool = typer.Option(False, "--isolated", help="Ignore config files."),
 ) -> None:
     """Draw the curves with what the diagnostics found: recommended epoch, best epochs, overfitting gap,
-    plateaus, LR drops, spikes, NaN epochs. Several logs are overlaid (one colour per run, labelled by LR)."""
+    plateaus, LR drops, spikes, NaN epochs. Several runs (files, globs or a folder) are overlaid
+    (one colour per run, dark to light by learning rate when every run has one)."""
     from . import api
 
     try:
