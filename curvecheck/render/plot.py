@@ -423,7 +423,9 @@ def build_figure(runs: list[Run], reports: list[RunReport], *, metrics: list[str
     colours, order, by_lr = run_colours(runs)
     legend_w = _legend_width(labels, len(runs)) if overlay else 0.0
     panel_h = 2.8 if grid else 3.3
-    figsize = size or (max(7.0, 5.2 * layout.cols) + legend_w, panel_h * layout.rows + 0.9)
+    legend_rows = math.ceil(len(runs) / (1 if len(runs) <= 24 else 2)) + 3 if overlay else 0
+    height = max(panel_h * layout.rows + 0.9, 0.19 * legend_rows + 1.2)  # the run legend fits, too
+    figsize = size or (max(7.0, 5.2 * layout.cols) + legend_w, height)
     fig = Figure(figsize=figsize)
     FigureCanvasAgg(fig)
     axes = fig.subplots(layout.rows, layout.cols, squeeze=False)
