@@ -69,7 +69,7 @@ def load_labels(path: Path) -> list[Labelled]:
             labels = {k: "yes" if k in expect else "no" if k in absent else "unsure" for k in KINDS}
             fmt = r.get("format") or Path(r["path"]).parent.name
         else:
-            labels = {k: r[k].strip() for k in KINDS}
+            labels = {k: (r.get(k) or "unsure").strip() for k in KINDS}  # a kind newer than the labels: unscored
             fmt = r["format"]
         out.append(Labelled(_resolve(path, r["path"]), r["path"], fmt, labels))
     return out

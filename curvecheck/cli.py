@@ -395,9 +395,16 @@ def compare(
     sets: Optional[List[str]] = typer.Option(None, "--set", help=_SET_HELP),
     config_file: Optional[Path] = typer.Option(None, "--config", help=_CONFIG_HELP),
     isolated: bool = typer.Option(False, "--isolated", help="Ignore config files."),
+    fail_on: FailOn = typer.Option(FailOn.error, "--fail-on",
+                                   help="Exit 1 when a run has a finding of this severity or worse."),
 ) -> None:
-    """Compare the runs of a learning-rate sweep: rank them, judge each LR, and say whether the best is bracketed."""
+    """Compare the runs of a learning-rate sweep: rank them, judge each LR, and say whether the best is bracketed.
+
+    Exit codes: 0 ok, 1 a run has a finding at or above --fail-on (default: error, e.g. a run that never
+    learned), 2 usage or input error.
+    """
     from .api import compare as compare_api
+    from .findings import SEVERITY_RANK
 
     labels = None
     if label:
@@ -424,6 +431,9 @@ def compare(
         from .render.recommend import render_sweep
 
         render_sweep(Console(highlight=False), rep)
+    threshold = None if fail_on == FailOn.never else SEVERITY_RANK[fail_on.value]
+    hit = threshold is not None and any(SEVERITY_RANK[sev] <= threshold for e in rep.entries for sev in e.findings)
+    raise typer.Exit(EXIT_FINDINGS if hit else EXIT_OK)
 
 
 def _plot_target(output: Path | None, logs: list[Path], force: bool) -> Path:

@@ -15,12 +15,16 @@ from typing import Any
 
 import numpy as np
 
+from .checks.base import slope_t
+from .checks.never_learned import COLLAPSE_SIGNALS
 from .findings import Finding, evidence_dict, json_safe
 from .model import Run
-from .signal import best_index, noise_level, tensorboard_smooth
+from .numbers import fmt, fx
+from .signal import best_index, noise_level, per_evaluation, rolling_median, tensorboard_smooth
 from .vocab import LR_VERDICTS as VERDICTS  # noqa: F401  (re-exported)
 
-_LR_IN_NAME = re.compile(r"(?:^|[^a-z])(?:lr|learning[_-]?rate)[_=-]?((?:\d+\.?\d*|\.\d+)(?:e[-+]?\d+)?)", re.I)
+_LR_IN_NAME = re.compile(r"(?:^|[^a-z])(?:lr|learning[_-]?rate)[_=-]?((?:\d+\.?\d*|\.\d+)(?:e[-+]?\d+)?)",
+                         re.IGNORECASE)
 
 
 @dataclass
@@ -29,10 +33,11 @@ class LRVerdict:
     lr: float | None
     lr_source: str | None
     evidence: list[str] = field(default_factory=list)
+    signals: list[LRSignal] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         return json_safe({"verdict": self.verdict, "lr": self.lr, "lr_source": self.lr_source,
-                          "evidence": self.evidence})
+                          "evidence": self.evidence, "signals": [s.to_dict() for s in self.signals]})
 
 
 def lr_of_run(run: Run, label: str | None = None) -> tuple[float | None, str | None]:
@@ -51,92 +56,288 @@ def lr_of_run(run: Run, label: str | None = None) -> tuple[float | None, str | N
     return None, None
 
 
-def _training_loss(run: Run):
-    """The first training loss with enough finite epochs to judge its shape."""
-    return next((s for s in run.signals() if s.kind == "loss" and s.split == "train" and s.finite.sum() >= 8), None)
+@dataclass
+class LRSignal:
+    """One structured reason behind a verdict: what was seen (``name``), which way it points
+    (``points_to``: too_high, too_low or ok), the numbers, and a sentence for the user."""
+
+    name: str
+    points_to: str
+    text: str
+    numbers: dict[str, Any] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        return json_safe({"name": self.name, "points_to": self.points_to, "text": self.text,
+                          "numbers": self.numbers})
 
 
-def _frozen_early(run: Run) -> str | None:
-    """The training loss stops moving right after its first big drop: units died, the model predicts the prior."""
-    loss = _training_loss(run)
+@dataclass(frozen=True)
+class LRThresholds:
+    """How the curve-shape signals are judged (documented here, shared by analyze and compare)."""
+
+    k_sigma: float = 3.0  # changes within this many noise sigmas are no change
+    rel_level: float = 0.005  # ... nor within this share of the loss level
+    zigzag_flips: float = 0.5  # share of epochs where the direction of the training loss changes
+    zigzag_vs_trend: float = 0.5  # detrended swings as a share of how far the trend moves
+    zigzag_vs_level: float = 0.1  # ... and as a share of the loss level
+    jump_ratio: float = 2.0  # a training loss at this many times its running best is unstable
+    jump_vs_scale: float = 0.2  # ... when the jump is at least this share of the run's improvement
+    zigzag_min_progress_left: float = 0.1  # a zigzag counts while the loss is above this share of its start
+    slow_start_share: float = 0.35  # less than this share of the improvement in the first quarter is slow
+    fast_start_share: float = 0.5  # at least this share in the first quarter is fast early progress
+    still_improving_share: float = 0.1  # the last quarter still brings this share of the improvement
+    max_epoch_points: int = 200  # longer per-step training curves are averaged into epoch-like bins
+
+
+THRESHOLDS = LRThresholds()
+
+
+@dataclass
+class TrainingCurve:
+    """The training loss as the LR verdict sees it: finite points, averaged into bins when it was
+    logged per optimizer step (minibatch noise is not an epoch spike)."""
+
+    name: str
+    values: np.ndarray
+    binned_from: int | None = None  # the number of logged points when the curve was binned
+
+    @property
+    def n(self) -> int:
+        return int(self.values.shape[0])
+
+
+def training_curve(run: Run, t: LRThresholds = THRESHOLDS) -> TrainingCurve | None:
+    """The first training loss with at least 5 finite points (binned when logged per step)."""
+    loss = next((s for s in run.signals() if s.kind == "loss" and s.split == "train" and s.finite.sum() >= 5), None)
     if loss is None:
         return None
-    v = loss.values[loss.finite]
-    n = v.shape[0]
-    head = max(2, n // 5)
-    late = v[head:]
-    drop = v[0] - v[head]
-    spread = float(np.ptp(late))
-    if drop > 0 and spread < 0.01 * drop and late.mean() > 0.1 * v[0]:
-        return (f"{loss.name} dropped from {v[0]:.4g} to {v[head]:.4g} in the first {head} epochs and then froze "
-                f"(range {spread:.2g} over the remaining {late.shape[0]}): the network stopped learning, typical "
-                f"of a learning rate so high that units died and it predicts the prior")
-    return None
+    x, v = loss.x[loss.finite], loss.values[loss.finite]
+    val = next((s for s in run.signals() if s.kind == "loss" and s.split == "val" and s.finite.sum() >= 5), None)
+    binned = per_evaluation(x, v, val.x[val.finite] if val is not None else None, t.max_epoch_points)
+    if binned is not None:
+        return TrainingCurve(loss.name, binned[1], v.shape[0])
+    return TrainingCurve(loss.name, v)
 
 
-def _noisy_training(run: Run) -> str | None:
-    loss = _training_loss(run)
-    if loss is None:
-        return None
-    v = loss.values[loss.finite]
-    sm = tensorboard_smooth(v, 0.6)
-    span = float(np.nanmax(sm) - np.nanmin(sm))
+def _tolerance(v: np.ndarray, t: LRThresholds) -> float:
     sigma = noise_level(v)
+    return max(t.k_sigma * (sigma if np.isfinite(sigma) else 0.0), t.rel_level * abs(float(np.median(v))))
+
+
+def _progress_shares(v: np.ndarray) -> tuple[float, float] | None:
+    """(share of the improvement made in the first quarter, share made in the last quarter), on the
+    running median; None when the loss did not improve."""
+    trend = rolling_median(v, 5)
+    start, best = trend[0], float(np.nanmin(trend))
+    total = start - best
+    if not total > 0:
+        return None
+    q = max(1, v.shape[0] // 4)
+    early = (start - float(np.nanmin(trend[: q + 1]))) / total
+    late = (float(np.nanmin(trend[: -q])) - best) / total
+    return early, late
+
+
+def shape_signals(run: Run, t: LRThresholds = THRESHOLDS) -> list[LRSignal]:
+    """What the training loss's shape says about the learning rate (no findings needed)."""
+    c = training_curve(run, t)
+    if c is None or c.n < 5:
+        return []
+    v = c.values
+    out: list[LRSignal] = []
+    tol = _tolerance(v, t)
+    trend = rolling_median(v, 5)
+    _slope, slope_t_value = slope_t(np.arange(v.shape[0], dtype=float), v)
+    steady_descent = slope_t_value < -t.k_sigma and np.mean(np.diff(v) < 0) >= 0.8
+    if float(np.nanmin(trend[1:])) >= v[0] - tol and not steady_descent:
+        out.append(LRSignal("never_below_start", "too_high",
+                            f"{c.name} never got below its first value {fmt(v[0])} (best running median "
+                            f"{fmt(float(np.nanmin(trend[1:])))}, tolerance {fmt(tol)})",
+                            {"first": v[0], "best_trend": float(np.nanmin(trend[1:])), "tolerance": tol}))
+    q = max(1, c.n // 4)
+    end_level = float(np.median(v[-q:]))
+    if end_level > float(np.median(v[:q])) + tol and end_level > float(np.nanmin(trend)) + 2 * tol:
+        out.append(LRSignal("rising", "too_high",
+                            f"{c.name} ends higher than it was in the first quarter ({fmt(end_level)} vs "
+                            f"{fmt(float(np.median(v[:q])))})", {"end_level": end_level}))
+    if run.x_axis == "step" and c.binned_from is None:
+        # each point may be a single minibatch: its noise says nothing about the LR (too few points to bin)
+        return out + _speed(run, c, t)
+    return out + _zigzag(c, t) + _instability(c, t) + _speed(run, c, t)
+
+
+def _zigzag(c: TrainingCurve, t: LRThresholds) -> list[LRSignal]:
+    """Epoch-to-epoch swings that are large against the trend they ride on (after the first fifth)."""
+    v = c.values[c.n // 5:]
+    if v.shape[0] < 8:
+        return []
+    # a centred 5-point mean as the trend: a running median follows a period-2 zigzag instead of averaging it
+    trend = np.convolve(v, np.ones(5), "same") / np.convolve(np.ones_like(v), np.ones(5), "same")
+    resid = v - trend
+    swing = 1.4826 * float(np.median(np.abs(resid - np.median(resid))))
     d = np.diff(v)
-    flips = float(np.mean(np.sign(d[1:]) != np.sign(d[:-1]))) if d.shape[0] > 2 else 0.0
-    if span > 0 and sigma / span > 0.15 and flips > 0.5:
-        return (f"the training loss itself zigzags (noise {sigma:.3g} = {sigma / span:.0%} of its range, direction "
-                f"changes at {flips:.0%} of epochs): steps too large for a smooth descent")
-    return None
+    flips = float(np.mean(np.sign(d[1:]) != np.sign(d[:-1])))
+    moved = float(np.nanmax(trend) - np.nanmin(trend))
+    level = abs(float(np.median(v)))
+    first = float(c.values[0])
+    if first >= 10 * float(np.median(c.values[1:3])):
+        first = float(np.median(c.values[1:3]))  # a first-epoch explosion is not where the run started
+    if level < t.zigzag_min_progress_left * abs(first):
+        return []  # near convergence, batch-to-batch noise is large against a tiny loss: not the LR's doing
+    if flips >= t.zigzag_flips and swing >= t.zigzag_vs_trend * moved and swing >= t.zigzag_vs_level * level:
+        return [LRSignal("zigzag", "too_high",
+                         f"{c.name} zigzags: swings of {fmt(swing)} around its trend ({swing / level:.0%} of its level, "
+                         f"{swing / moved if moved else float('inf'):.2g}x how far the trend moves), direction changes "
+                         f"at {flips:.0%} of epochs: steps too large for a smooth descent",
+                         {"swing": swing, "trend_moved": moved, "level": level, "direction_changes": flips})]
+    return []
+
+
+def _instability(c: TrainingCurve, t: LRThresholds) -> list[LRSignal]:
+    """A training loss that jumps to >= jump_ratio x its running best mid-run and comes back."""
+    v = c.values
+    scale = float(v[0] - v.min())
+    head = max(1, c.n // 10)
+    best = np.minimum.accumulate(v)
+    jumps = [i for i in range(head + 1, c.n - 1)
+             if v[i] >= t.jump_ratio * best[i - 1] and v[i] - best[i - 1] >= max(t.jump_vs_scale * scale, 1e-12)
+             and float(np.min(v[i + 1:])) <= v[i] - 0.5 * (v[i] - best[i - 1])]  # recovered (else: divergence)
+    if not jumps:
+        return []
+    i = max(jumps, key=lambda j: v[j] - best[j - 1])
+    rise = v[i] - best[i - 1]
+    return [LRSignal("instability", "too_high",
+                     f"{c.name} jumped to {fmt(v[i])} mid-run, {v[i] / best[i - 1]:.1f}x its running best "
+                     f"{fmt(best[i - 1])} ({rise / scale:.0%} of the run's improvement), then recovered",
+                     {"index": i, "value": v[i], "running_best": best[i - 1], "ratio": v[i] / best[i - 1],
+                      "jumps": len(jumps)})]
+
+
+def _speed(run: Run, c: TrainingCurve, t: LRThresholds) -> list[LRSignal]:
+    """Slow from the start and still improving at the end (too low), or fast early progress (ok)."""
+    if c.n < 8:
+        return []
+    shares = _progress_shares(c.values)
+    if shares is None:
+        return []
+    early, late = shares
+    q = max(4, c.n // 4)
+    _slope, tv = slope_t(np.arange(q, dtype=float), c.values[-q:])
+    still = late >= t.still_improving_share and tv < -2
+    numbers = {"first_quarter_share": early, "last_quarter_share": late, "last_quarter_slope_t": tv}
+    if early < t.slow_start_share and still and not _validation_done(run, t):
+        return [LRSignal("slow_start", "too_low",
+                         f"{c.name} made only {early:.0%} of its progress in the first quarter of the run and "
+                         f"{late:.0%} in the last (still falling, t = {tv:.1f}): slow from the start and still "
+                         f"improving at the end", numbers)]
+    if early >= t.fast_start_share:
+        return [LRSignal("fast_start", "ok",
+                         f"{c.name} made {early:.0%} of its progress in the first quarter"
+                         + (" and is still improving at the end" if still else ""), numbers)]
+    return []
+
+
+def _validation_done(run: Run, t: LRThresholds) -> bool:
+    """True when the validation curve (loss, else first metric) made its progress early or stopped
+    improving: then a slowly falling training loss is not a too-low LR (pretrained models,
+    heavy augmentation)."""
+    val = next((s for s in run.signals() if s.split == "val" and s.kind == "loss" and s.finite.sum() >= 8), None)
+    val = val or next((s for s in run.signals() if s.split == "val" and s.direction in ("min", "max")
+                       and s.finite.sum() >= 8), None)
+    if val is None:
+        return False
+    v = val.values[val.finite]
+    shares = _progress_shares(v if val.direction == "min" else -v)
+    if shares is None:
+        return True
+    early, late = shares
+    return early >= t.fast_start_share or late < t.still_improving_share
+
+
+def finding_signals(run: Run, findings: list[Finding]) -> list[LRSignal]:
+    """What the diagnostics' findings say about the learning rate (read from their typed evidence)."""
+    out: list[LRSignal] = []
+    for f in findings:
+        ev = evidence_dict(f.evidence)
+        if f.code == "CC102":
+            out.append(LRSignal("divergence", "too_high", f"divergence: {f.message}", ev))
+        elif f.code == "CC101" and f.severity == "error":
+            out.append(LRSignal("non_finite", "too_high", f"non-finite loss: {f.message}", ev))
+        elif f.kind == "never_learned" and ev.get("signal") in COLLAPSE_SIGNALS:
+            out.append(LRSignal("collapse", "too_high", f"the network never learned: {f.message}", ev))
+        elif f.code == "CC103" and run.x_axis == "epoch" and any(
+                _split_of(run, s) == "train" for s in f.series) and len(ev.get("spike_epochs", [])) >= 2:
+            out.append(LRSignal("training_spikes", "too_high", f"training-loss spikes: {f.message}", ev))
+        elif f.code == "CC301":
+            helped = [d for d in ev.get("drops") or [] if d.get("helped")]
+            if helped:
+                epochs = ", ".join(fx(d["epoch"]) for d in helped)
+                out.append(LRSignal("lr_drops_helped", "ok", f"LR drops helped at epoch(s) {epochs}: the initial LR "
+                                    f"was at the high end of what works", {"epochs": [d["epoch"] for d in helped]}))
+        elif f.code == "CC201":
+            out.append(LRSignal("overfits", "ok", "the model trained far enough to overfit: the LR was high enough "
+                                "to make progress"))
+    return out
+
+
+def _split_of(run: Run, name: str) -> str | None:
+    s = run.series.get(name)
+    return s.split if s is not None else None
+
+
+def _oscillation_signal(findings: list[Finding]) -> list[LRSignal]:
+    """Validation oscillation, counted only when training is unstable too (else it is the val set)."""
+    out = []
+    for f in findings:
+        if f.code != "CC203":
+            continue
+        ratios = [v.get("val_over_train_noise") for v in evidence_dict(f.evidence).get("series", {}).values()
+                  if isinstance(v, dict)]
+        if all(r is None or r < 2 for r in ratios):
+            out.append(LRSignal("val_oscillation", "too_high",
+                                f"validation oscillates as well: {f.message.split('.')[0]}"))
+    return out
+
+
+def lr_signals(run: Run, findings: list[Finding], t: LRThresholds = THRESHOLDS) -> list[LRSignal]:
+    """Every structured signal about the LR of one run: from findings and from the training loss."""
+    signals = finding_signals(run, findings) + shape_signals(run, t)
+    if any(s.points_to == "too_high" for s in signals):
+        signals += _oscillation_signal(findings)
+    return signals
 
 
 def lr_verdict(run: Run, findings: list[Finding], label: str | None = None) -> LRVerdict:
-    """A verdict on the learning rate of one run, from its findings and curves."""
+    """A verdict on the learning rate of one run, from structured signals (never from message text).
+
+    too_high: divergence, NaN, a collapse (CC104), a training loss that never gets below its start or
+    rises, a zigzag large against its trend, a mid-run jump to 2x its running best that recovers,
+    training-loss spikes; validation oscillation counts only with one of those. too_low: slow from the
+    start and still improving at the end. ok otherwise; unknown when too short or without a loss.
+    """
     lr, source = lr_of_run(run, label)
-    high, low, ok = [], [], []
-    by_code: dict[str, list[Finding]] = {}
-    for f in findings:
-        by_code.setdefault(f.code, []).append(f)
-    for f in by_code.get("CC102", []):
-        high.append(f"divergence: {f.message}")
-    for f in by_code.get("CC101", []):
-        if f.severity == "error":
-            high.append(f"non-finite loss: {f.message}")
-    spikes = [f for f in by_code.get("CC103", []) if any("val" not in s for s in f.series)]
-    if spikes and sum(len(evidence_dict(f.evidence).get("spike_epochs", [])) for f in spikes) >= 2:
-        high.append(f"training-loss spikes: {spikes[0].message}")
-    for text in (_frozen_early(run), _noisy_training(run)):
-        if text:
-            high.append(text)
-    for f in by_code.get("CC203", []):
-        ratios = [v.get("val_over_train_noise") for v in evidence_dict(f.evidence).get("series", {}).values()]
-        # validation much noisier than training points at the validation set, not at the LR
-        if high and all(r is None or r < 2 for r in ratios):
-            high.append(f"validation oscillates as well: {f.message.split('.')[0]}")
-    for f in by_code.get("CC206", []):
-        if "No sign of slowing" in f.message or f.severity == "warning":
-            low.append(f"still improving steadily at the end: {f.message}")
-    for f in by_code.get("CC301", []):
-        drops = evidence_dict(f.evidence).get("drops") or []
-        helped = [d for d in drops if d.get("helped")]
-        if helped:
-            ok.append(f"LR drops helped at epoch(s) {', '.join(str(int(d['epoch'])) for d in helped)}: the initial LR "
-                      f"was at the high end of what works")
-    if by_code.get("CC201"):
-        ok.append("the model trained far enough to overfit: the LR was high enough to make progress")
     if run.num_points < 5:
         return LRVerdict("unknown", lr, source, ["too short to judge"])
+    signals = lr_signals(run, findings)
+    high = [s for s in signals if s.points_to == "too_high"]
+    low = [s for s in signals if s.points_to == "too_low"]
+    ok = [s for s in signals if s.points_to == "ok"]
     if high:
-        return LRVerdict("too_high", lr, source, high + low)
+        return LRVerdict("too_high", lr, source, [s.text for s in high], high + low)
     if low:
-        return LRVerdict("too_low", lr, source, low)
-    if not any(s.kind == "loss" for s in run.signals()):
-        return LRVerdict("unknown", lr, source, ["no loss curve"])
-    return LRVerdict("ok", lr, source, ok or ["no sign of a too-high (divergence, spikes, zigzag, collapse) or "
-                                              "too-low (slow steady progress at the end) learning rate"])
+        return LRVerdict("too_low", lr, source, [s.text for s in low], low)
+    if not any(s.kind == "loss" and s.finite.any() for s in run.signals()):
+        return LRVerdict("unknown", lr, source, ["no finite loss curve"])
+    nothing = ("no sign of a too-high (divergence, NaN, collapse, zigzag, instability) or too-low (slow from the "
+               "start and still improving at the end) learning rate")
+    return LRVerdict("ok", lr, source, [s.text for s in ok] or [nothing], ok)
 
 
 # --- sweeps -------------------------------------------------------------------------------------
+
+# Signals that mean a run failed outright (as opposed to learning slowly or noisily).
+FAILED_SIGNALS = ("collapse", "non_finite", "divergence")
+
 
 @dataclass
 class SweepEntry:
@@ -149,6 +350,10 @@ class SweepEntry:
     verdict: str
     evidence: list[str]
     rank: int = 0
+    name: str = ""  # unique among the compared runs (parent folders added when file names repeat)
+    own_verdict: str = ""  # the single-run verdict, before the sweep's context
+    failed: bool = False  # collapsed, NaN or diverged
+    findings: dict[str, int] = field(default_factory=dict)  # number of findings per severity
 
     def to_dict(self) -> dict[str, Any]:
         return json_safe(self.__dict__)
@@ -168,6 +373,19 @@ class SweepReport:
         return json_safe({"schema_version": 1, "metric": self.metric, "direction": self.direction,
                           "best_source": self.best_source, "best_lr": self.best_lr, "bracketed": self.bracketed,
                           "summary": self.summary, "runs": [e.to_dict() for e in self.entries]})
+
+
+def unique_names(sources: list[str]) -> list[str]:
+    """Short names that tell runs apart: the file name, with as many parent folders as it takes
+    (``lr_0.1/metrics.csv``, ``lr_0.3/metrics.csv``) when file names repeat."""
+    parts = [Path(src.rstrip("/")).parts or (src,) for src in sources]
+    depth = 1
+    while depth < max(len(p) for p in parts):
+        names = ["/".join(p[-depth:]) for p in parts]
+        if len(set(names)) == len(names):
+            return names
+        depth += 1
+    return ["/".join(p[-depth:]) for p in parts]
 
 
 def _sweep_metric(runs: list[Run], metric: str | None) -> tuple[str, str]:
@@ -196,51 +414,100 @@ def _sweep_metric(runs: list[Run], metric: str | None) -> tuple[str, str]:
     raise UsageError("the runs share no validation metric or loss to compare")
 
 
+def _smoothed(run: Run, name: str, smooth: float) -> np.ndarray | None:
+    s = run.series.get(name)
+    if s is None or not s.finite.any():
+        return None
+    return tensorboard_smooth(s.values, smooth)
+
+
 def compare_runs(runs: list[Run], findings: list[list[Finding]], labels: list[str | None] | None = None,
                  metric: str | None = None, smooth: float = 0.6) -> SweepReport:
-    """Rank runs of a sweep by their best smoothed validation metric and judge each run's LR."""
+    """Rank runs of a sweep by their best smoothed validation metric and judge each LR in context.
+
+    Each run first gets its own verdict; then the sweep decides: the winner is ok when it learned; a
+    run that collapsed, went NaN or diverged while others learned is too high; a run whose best over
+    all its epochs is no better than what the winner reached in its first quarter is too low (LR below
+    the winner's) or too high (above it).
+    """
     labels = labels or [None] * len(runs)
     name, direction = _sweep_metric(runs, metric)
-    entries = []
-    for run, fs, label in zip(runs, findings, labels):
+    sign = 1.0 if direction == "max" else -1.0
+    entries, curves = [], []
+    for run, fs, label, short in zip(runs, findings, labels, unique_names([r.source for r in runs])):
         verdict = lr_verdict(run, fs, label)
-        s = run.series.get(name)
+        sm = _smoothed(run, name, smooth)
         best = best_epoch = None
-        if s is not None and s.finite.any():
-            sm = tensorboard_smooth(s.values, smooth)
-            i = best_index(s.values, "max" if direction == "max" else "min", smooth)
-            if i is not None:
-                best, best_epoch = float(sm[i]), float(s.x[i])
+        i = best_index(run.series[name].values, direction, smooth) if sm is not None else None
+        if sm is not None and i is not None:
+            best, best_epoch = float(sm[i]), float(run.series[name].x[i])
+        counts: dict[str, int] = {}
+        for f in fs:
+            counts[f.severity] = counts.get(f.severity, 0) + 1
         entries.append(SweepEntry(run.source, verdict.lr, verdict.lr_source, name, best, best_epoch,
-                                  verdict.verdict, verdict.evidence))
+                                  verdict.verdict, verdict.evidence, name=short, own_verdict=verdict.verdict,
+                                  failed=any(sg.name in FAILED_SIGNALS for sg in verdict.signals), findings=counts))
+        curves.append(sm)
     ranked = sorted([e for e in entries if e.best is not None and math.isfinite(e.best)],
-                    key=lambda e: -(e.best or 0.0) if direction == "max" else (e.best or 0.0))
+                    key=lambda e: -sign * (e.best or 0.0))
     for i, e in enumerate(ranked, 1):
         e.rank = i
-    summary, bracketed = [], None
     top = ranked[0] if ranked else None
-    if top is not None:
-        summary.append(f"best: {Path(top.source).name} (lr {top.lr:g}) with smoothed {name} {top.best:.4g} at "
-                       f"epoch {top.best_epoch:g}" if top.lr is not None else
-                       f"best: {Path(top.source).name} with smoothed {name} {top.best:.4g}")
-        lrs = [e.lr for e in entries if e.lr is not None]
-        if top.lr is not None and len(lrs) >= 3:
-            if top.lr >= max(lrs):
-                bracketed = False
-                summary.append(f"the best LR {top.lr:g} is the largest tried: try larger ones "
-                               f"(e.g. {top.lr * 3:g}, {top.lr * 10:g}) to bracket it")
-            elif top.lr <= min(lrs):
-                bracketed = False
-                summary.append(f"the best LR {top.lr:g} is the smallest tried: try smaller ones "
-                               f"(e.g. {top.lr / 3:g}, {top.lr / 10:g}) to bracket it")
-            else:
-                bracketed = True
-                summary.append(f"the best LR {top.lr:g} is bracketed by smaller and larger LRs that did worse")
-    for e in entries:
-        tag = f"lr {e.lr:g}" if e.lr is not None else Path(e.source).name
-        if e.verdict == "too_high":
-            summary.append(f"{tag}: too high ({e.evidence[0].split(':')[0]})")
-        elif e.verdict == "too_low":
-            summary.append(f"{tag}: too low (still improving steadily when it ended)")
+    _judge_in_context(entries, curves, top, sign)
+    summary, bracketed = _sweep_summary(entries, top, name)
     return SweepReport(entries, name, direction, top.source if top else None, top.lr if top else None,
                        bracketed, summary)
+
+
+def _judge_in_context(entries: list[SweepEntry], curves: list[np.ndarray | None], top: SweepEntry | None,
+                      sign: float) -> None:
+    """Turn single-run verdicts into sweep verdicts (see :func:`compare_runs`)."""
+    winner = min((e for e in entries if e.rank and not e.failed), key=lambda e: e.rank, default=None)
+    if winner is None:
+        return  # nothing learned: every run keeps its own verdict
+    curve = curves[entries.index(winner)]
+    assert curve is not None
+    early = float(np.nanmax(sign * curve[: max(1, curve.shape[0] // 4) + 1]))
+    for e in entries:
+        if e is winner:
+            if e.verdict != "ok":
+                e.evidence = [f"the best run of the sweep (its own signals said {e.verdict.replace('_', ' ')})"]
+            e.verdict = "ok"
+        elif e.failed:
+            e.verdict = "too_high"
+        elif e.best is not None and e.lr is not None and winner.lr is not None and sign * e.best <= early:
+            e.verdict = "too_low" if e.lr < winner.lr else "too_high"
+            why = (f"its best {e.metric} {fmt(e.best)} over all its epochs is no better than what lr {winner.lr:g} "
+                   f"reached in its first quarter ({fmt(sign * early)})")
+            e.evidence = [why, *e.evidence]
+    if top is not None and top is not winner:
+        top.evidence = ["ranked first on its metric, but it collapsed, went NaN or diverged"] + top.evidence
+
+
+def _sweep_summary(entries: list[SweepEntry], top: SweepEntry | None, metric: str) -> tuple[list[str], bool | None]:
+    summary: list[str] = []
+    bracketed = None
+    if top is None:
+        return summary, bracketed
+    where = f" at epoch {fx(top.best_epoch)}" if top.best_epoch is not None else ""
+    summary.append(f"best: {top.name}" + (f" (lr {top.lr:g})" if top.lr is not None else "")
+                   + f" with smoothed {metric} {fmt(top.best or 0.0)}{where}")
+    lrs = [e.lr for e in entries if e.lr is not None]
+    if top.lr is not None and len(lrs) >= 3:
+        if top.lr >= max(lrs):
+            bracketed = False
+            summary.append(f"the best LR {top.lr:g} is the largest tried: try larger ones "
+                           f"(e.g. {top.lr * 3:g}, {top.lr * 10:g}) to bracket it")
+        elif top.lr <= min(lrs):
+            bracketed = False
+            summary.append(f"the best LR {top.lr:g} is the smallest tried: try smaller ones "
+                           f"(e.g. {top.lr / 3:g}, {top.lr / 10:g}) to bracket it")
+        else:
+            bracketed = True
+            summary.append(f"the best LR {top.lr:g} is bracketed by smaller and larger LRs that did worse")
+    for e in entries:
+        tag = f"lr {e.lr:g}" if e.lr is not None else e.name
+        if e.verdict in ("too_high", "too_low"):
+            reason = e.evidence[0].split(": ", 1)[0] if e.evidence else ""  # the signal's name, not its numbers
+            summary.append(f"{tag}: {e.verdict.replace('_', ' ')}" + (f" ({reason})" if reason else ""))
+    return summary, bracketed

@@ -39,12 +39,13 @@ class Recommendation:
     best_epochs: dict[str, float] = field(default_factory=dict)
     others: dict[str, float] = field(default_factory=dict)
     disagreement: list[dict] = field(default_factory=list)
-    status: str = "finished"  # finished | stop_now | continue
+    status: str = "finished"  # finished | stop_now | continue | never_learned | no_finite_monitor
     checkpoint: str | None = None
     suggested: dict[str, Any] = field(default_factory=dict)
     epoch_base: int = 0
     params: dict[str, Any] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
+    usable: bool = True  # False: no epoch of this run is worth keeping (it never learned)
     # findings at the caller's --fail-on level (api.recommend_stop); decide the exit code, not in the JSON
     failing_findings: list[Finding] = field(default_factory=list, repr=False)
 
@@ -59,7 +60,7 @@ class Recommendation:
             "cost": self.cost, "best_epochs": self.best_epochs, "others": self.others,
             "disagreement": self.disagreement, "status": self.status, "checkpoint": self.checkpoint,
             "suggested": self.suggested, "epoch_base": self.epoch_base, "params": self.params,
-            "notes": self.notes,
+            "notes": self.notes, "usable": self.usable,
         })
 
 
@@ -240,6 +241,9 @@ def recommend_stop(run: Run, monitors: list[str] | None = None, *, weights: list
         return _threshold(run, conditions or [], params.get("patience"), checkpoint_template)
     mons = resolve_monitors(run, monitors, mode)
     names = [s.name for s, _ in mons]
+    unusable = _never_learned(run, names, strategy) or _no_finite_monitor(run, mons, strategy)
+    if unusable is not None:
+        return unusable
     x = mons[0][0].x
     score = combined_score(mons, weights, smooth)
     if not np.isfinite(score).any():
@@ -256,14 +260,47 @@ def recommend_stop(run: Run, monitors: list[str] | None = None, *, weights: list
     _fill_stop(rec, run, mons, result, x, kept, hindsight, strategy, live)
     if not monitors:
         rec.notes.extend(_metric_hints(run, primary, x, kept))
+        dead = [s.name for s in run.signals() if s.split == "val" and s.kind == "loss" and not s.finite.any()]
+        if dead and primary.name not in dead:
+            rec.notes.append(f"{dead[0]} is NaN or inf at every {run.x_axis}: monitoring {primary.name} instead.")
     rec.suggested = suggest_settings(primary, direction)
-    if rec.suggested:
+    if rec.suggested:  # the same settings, spelled in the log's own framework
+        from .advice import callbacks
+
+        rec.suggested.update(callbacks(run, primary.name, direction, rec.suggested["patience"],
+                                       rec.suggested["min_delta"], max(2, rec.suggested["patience"] // 2)))
+    if rec.suggested:  # curvecheck's own rule as a callback
         rec.suggested["curvecheck_callback"] = callback_line(run, primary.name)
     if checkpoint_template:
         rec.checkpoint = checkpoint_path(checkpoint_template, x[kept], run.epoch_base,
                                          {s.name: float(s.values[kept]) for s in run.signals()
                                           if s.x.shape == x.shape and np.array_equal(s.x, x)})
     return rec
+
+
+def _never_learned(run: Run, names: list[str], strategy: str) -> Recommendation | None:
+    """No checkpoint for a run that never learned (CC104): nothing to keep, no settings to derive."""
+    from .checks.base import RunContext
+    from .checks.never_learned import NeverLearned
+
+    if not NeverLearned.applicable(run):
+        return None
+    found = NeverLearned().run(RunContext(run))
+    if not found:
+        return None
+    return Recommendation(epoch=None, monitor=names, value={}, strategy=strategy, status="never_learned",
+                          usable=False, epoch_base=run.epoch_base,
+                          reason=f"No epoch to keep: the run never learned. {found[0].message}")
+
+
+def _no_finite_monitor(run: Run, mons: list[tuple[Series, str]], strategy: str) -> Recommendation | None:
+    """A monitor that is NaN or inf at every epoch: say so in one line instead of guessing an epoch."""
+    dead = [s.name for s, _ in mons if not s.finite.any()]
+    if not dead:
+        return None
+    return Recommendation(epoch=None, monitor=[s.name for s, _ in mons], value={}, strategy=strategy,
+                          status="no_finite_monitor", usable=False, epoch_base=run.epoch_base,
+                          reason=f"No epoch to keep: {', '.join(dead)} is NaN or inf at every {run.x_axis}.")
 
 
 def _metric_hints(run: Run, primary: Series, x: np.ndarray, kept: int) -> list[str]:

@@ -154,3 +154,22 @@ def best_index(values: np.ndarray, direction: str, smooth: float = 0.0) -> int |
         return None
     goodness = np.where(finite, v if direction == "max" else -v, -np.inf)
     return int(np.argmax(goodness))
+
+
+def per_evaluation(x: np.ndarray, values: np.ndarray, eval_x: np.ndarray | None,
+                   max_points: int = 200) -> tuple[np.ndarray, np.ndarray] | None:
+    """A training curve logged per optimizer step, summarised per evaluation interval
+    (:func:`bin_medians`), or None when it is already epoch-like.
+
+    Minibatch noise is not an epoch spike or a zigzag: a training curve with more than 3x as many points
+    as the validation curve (logged at ``eval_x``) gets one point per evaluation, and one longer than
+    ``max_points`` without validation gets 50 points.
+    """
+    n = values.shape[0]
+    if eval_x is not None and eval_x.shape[0] >= 5 and n > 3 * eval_x.shape[0]:
+        edges = np.asarray(eval_x, dtype=np.float64)
+    elif n > max_points:
+        edges = np.quantile(np.asarray(x, dtype=np.float64), np.linspace(0, 1, 51)[1:])
+    else:
+        return None
+    return bin_medians(x, values, edges)

@@ -24,13 +24,13 @@ FAIL_ON_LEVELS = (*SEVERITIES, "never")
 FINDING_KINDS = (
     "non_finite", "divergence", "spike", "overfitting", "plateau", "oscillation",
     "loss_metric_divergence", "stuck_metric", "undertrained", "lr_schedule",
-    "suspicious_validation", "data_integrity",
+    "suspicious_validation", "data_integrity", "never_learned",
 )
 
 # Early-stopping strategies of recommend-stop.
 STRATEGIES = ("auto", "keras", "lightning", "gl", "pq", "up", "threshold")
 # Status of a recommendation: a finished run, or (with --live) a run in progress.
-STOP_STATUSES = ("finished", "stop_now", "continue")
+STOP_STATUSES = ("finished", "stop_now", "continue", "never_learned", "no_finite_monitor")
 # Learning-rate verdicts.
 LR_VERDICTS = ("too_high", "too_low", "ok", "unknown")
 # The x axis of a run: epoch-level or step-level series.

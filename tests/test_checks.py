@@ -34,7 +34,7 @@ def by_code(path, code):
 # --- the catalogue itself ----------------------------------------------------------------------
 
 def test_catalogue_is_complete_and_documented():
-    assert len(CHECKS) == 12 and {c.kind for c in CHECKS.values()} == set(KINDS)
+    assert len(CHECKS) == 13 and {c.kind for c in CHECKS.values()} == set(KINDS)
     for check in CHECKS.values():
         doc = inspect.cleandoc(check.__doc__)
         for section in ("What it detects:", "Why it matters:", "What to do:", "Example:"):
@@ -247,8 +247,9 @@ def test_tiny_metric_differences_are_not_reported():
 def test_accuracy_at_the_majority_rate_while_loss_falls():
     path = SAMPLES / "imbalanced_classifier.csv"
     val = next(f for f in by_code(path, "CC205") if "val_accuracy" in f.series)
-    assert val.evidence["metrics"]["val_accuracy"]["value"] == column(path, "val_accuracy")[-1]
-    assert "val_precision" in val.series and "val_recall" in val.series
+    assert val.evidence.metric == "val_accuracy" and val.evidence.value == column(path, "val_accuracy")[-1]
+    assert val.evidence.trivial_meaning.startswith("the majority share")  # checked against the loss
+    assert "val_precision" in val.series and "val_recall" in val.series and "val_recall" in val.evidence.also
     assert "class_weight" in val.advice
 
 

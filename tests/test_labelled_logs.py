@@ -35,11 +35,6 @@ KNOWN_MISSES = {
     # val_loss is 1.5e8-7.9e8 from epoch 0 (an explosion inside epoch 0): never far above its running best
     # for long (Lightning; readable once the Lightning reader lands)
     ("ML-Ops-Burnsides-Bit-grape_vine_classification_group_51__version_7_metrics.csv", "divergence"),
-    # the stuck-metric check is being broadened separately (issue 9 item 2): dead networks, train-only logs
-    ("AmineEchraibi-BrainCNN__BrainCNN.log", "stuck_metric"),
-    ("AmineEchraibi-BrainCNN__predict_age.log", "stuck_metric"),
-    ("IsomorphicAlgo-Histopathologic-Cancer-Detection-Deep-Mo__events.out.tfevents.1740535488.BALGARATH.14976.1.v2",
-     "stuck_metric"),
     # a lone Keras TensorBoard validation/ folder is read as training (issue 10 item 8, the reader's side)
     ("IsomorphicAlgo-Histopathologic-Cancer-Detection-Deep-Mo__events.out.tfevents.1780015986.BALGARATH.38868.4.v2",
      "oscillation"),

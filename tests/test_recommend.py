@@ -159,7 +159,9 @@ def test_recommend_stop_cli_errors_and_exit_codes():
 
 def test_compare_cli():
     res = cli("compare", *sorted((SAMPLES / "lr_sweep").glob("*.csv")))
-    assert res.returncode == 0 and "bracketed" in res.stdout and "too high" in res.stdout
+    # lr 2.5 never learned (CC104, an error): exit 1 at the default --fail-on, like analyze
+    assert res.returncode == 1 and "bracketed" in res.stdout and "too high" in res.stdout
+    assert cli("compare", *sorted((SAMPLES / "lr_sweep").glob("*.csv")), "--fail-on", "never").returncode == 0
     doc = json.loads(cli("compare", *sorted((SAMPLES / "lr_sweep").glob("*.csv")), "--json").stdout)
     assert doc["best_lr"] == 0.05 and [r["rank"] for r in doc["runs"]] == [2, 1, 3]
     bad = cli("compare", SAMPLES / "lr_sweep/lr_0.05.csv", "--label", "lr=x")

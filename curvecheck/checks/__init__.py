@@ -17,6 +17,7 @@ from .data_integrity import DataIntegrity
 from .divergence import Divergence
 from .loss_metric import LossMetricDivergence
 from .lr_schedule import LRSchedule
+from .never_learned import NeverLearned
 from .non_finite import NonFinite
 from .oscillation import Oscillation
 from .overfitting import Overfitting
@@ -27,7 +28,7 @@ from .suspicious_validation import SuspiciousValidation
 from .undertrained import Undertrained
 
 CHECKS: dict[str, type[Check]] = {c.code: c for c in (
-    NonFinite, Divergence, Spikes, Overfitting, Plateau, Oscillation, LossMetricDivergence, StuckMetric,
+    NonFinite, Divergence, NeverLearned, Spikes, Overfitting, Plateau, Oscillation, LossMetricDivergence, StuckMetric,
     Undertrained, LRSchedule, SuspiciousValidation, DataIntegrity,
 )}
 

@@ -15,17 +15,10 @@ TREND_NOISE = 1.2533 / np.sqrt(5)  # noise of a 5-point median relative to one p
 
 
 def _reduce_on_plateau(ctx: RunContext) -> str:
-    """How the log's own framework reduces the LR on a plateau (Run.framework when the reader sets it)."""
-    framework = getattr(ctx.run, "framework", None)
-    if framework in (None, "", "generic"):
-        framework = "keras" if ctx.run.format.startswith("keras") else ""
-    return {
-        "keras": "keras.callbacks.ReduceLROnPlateau(monitor='val_loss', factor=0.2, patience=5)",
-        "lightning": "torch.optim.lr_scheduler.ReduceLROnPlateau returned with monitor='val_loss' from "
-                     "configure_optimizers",
-        "hf": "TrainingArguments(lr_scheduler_type='reduce_lr_on_plateau')",
-        "ultralytics": "a lower lr0 or lrf, or patience= to stop",
-    }.get(framework, "a reduce-on-plateau scheduler, factor 0.2, patience 5")
+    """How the log's own framework reduces the LR on a plateau (one definition: curvecheck.advice)."""
+    from ..advice import callback_framework, reduce_lr_on_plateau
+
+    return reduce_lr_on_plateau(callback_framework(ctx.run), "val_loss", "min", 5)
 
 
 @dataclass

@@ -4,10 +4,34 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..findings import Evidence as EvidenceBase
 from ..findings import Finding
-from .base import Check, CheckSettings, RunContext, fmt, fx, setting
+from .base import METRIC_KINDS, Check, CheckSettings, Curve, RunContext, fmt, fx, setting
+from .never_learned import ZERO_IS_TRIVIAL as _ZERO_IS_TRIVIAL
+from .never_learned import resolution, trivial_value
 
-_ZERO_IS_TRIVIAL = ("iou", "dice", "f1", "precision", "recall", "map")
+
+def stuck_quantum(c: Curve) -> float:
+    """How close two values must be to count as the same: one step of a bounded metric (1/n_val for an
+    accuracy on n_val samples, read from the values in [0, 1] and at most 0.02), else float32 round-off."""
+    if c.series.kind in METRIC_KINDS:
+        inside = c.values[(c.values >= 0) & (c.values <= 1)]
+        return min(resolution(inside), 0.02) * 1.01 if inside.size else 1e-9
+    return 1e-6 * max(1e-12, float(np.median(np.abs(c.values))))  # float32 round-off is not a change
+
+
+def stuck_stretch(c: Curve, min_len: int) -> tuple[int, int] | None:
+    """The longest stretch (first, last index) where the metric stays within one quantum (its step,
+    1/n_val for an accuracy) of the stretch's first value, when it has at least ``min_len`` points."""
+    q = stuck_quantum(c)
+    v = c.values
+    best, start = (0, -1), 0
+    for i in range(1, v.shape[0] + 1):
+        if i == v.shape[0] or abs(v[i] - v[start]) > q:
+            if i - start > best[1] - best[0] + 1:
+                best = (start, i - 1)
+            start = i
+    return best if best[1] - best[0] + 1 >= min_len else None
 
 
 def loss_change_during(ctx: RunContext, split: str, x0: float, x1: float) -> float | None:
@@ -33,11 +57,14 @@ def frozen_while_loss_moves(ctx: RunContext, c, min_epochs: int = 5, loss_change
 class StuckMetric(Check):
     """A metric frozen at one value, or sitting at a trivial value, while the loss moves.
 
-    What it detects: a metric that (a) has exactly the same value for the last ``min_epochs`` or
-    more epochs while the loss of the same split changed by more than ``loss_change`` (relative),
-    or (b) sits at a trivial value for the second half of the run: IoU, Dice, F1, precision,
-    recall or mAP below ``zero_level``, or AUC within ``auc_band`` of 0.5. A frozen accuracy is the
-    share of the majority class when the model predicts one class for everything.
+    What it detects: a metric (accuracy, IoU, Dice, F1, mAP..., and regression metrics such as MAE,
+    MSE or WER) that (a) stays within one quantum (its step, 1/n_val for an accuracy) of one value
+    for a stretch of at least ``min_epochs`` epochs and ``stretch_share`` of the run, anywhere in it,
+    while the loss of the same split fell by more than ``loss_change`` (relative) over that stretch
+    (or is NaN, or the value is trivial: a dead network's metric is stuck whatever its loss does), or (b) sits at a trivial value for the second half of the run: IoU, Dice, F1, precision,
+    recall or mAP below ``zero_level``, or AUC within ``auc_band`` of 0.5. A metric at its ceiling
+    (1.0) is not stuck. A stuck accuracy is named when the loss confirms it: the majority share
+    (predicting the prior costs a cross-entropy H(p)) or chance for k classes.
 
     Why it matters: the loss improving while the metric stays put means the model learns the
     class prior (or to be confident on easy samples) but not the task. Precision/recall at 0 mean
@@ -60,18 +87,38 @@ class StuckMetric(Check):
 
     @dataclass(frozen=True)
     class Settings(CheckSettings):
-        min_epochs: int = setting(5, "epochs a metric must stay exactly constant")
+        min_epochs: int = setting(5, "epochs a metric must stay within one quantum of a value ...")
+        stretch_share: float = setting(1 / 3, "... and this share of the run (anywhere in it, not only the tail)")
         loss_change: float = setting(
-            0.05, "relative loss change over the same epochs that shows the model is still learning")
+            0.05, "relative loss fall over the same epochs that shows the model is still learning")
         zero_level: float = setting(0.01, "IoU/Dice/F1/precision/recall/mAP below this over the second half is trivial")
         auc_band: float = setting(0.02, "AUC within this of 0.5 over the second half is chance level")
+
+    settings: Settings
+
+    @dataclass
+    class Evidence(EvidenceBase):
+        metric: str
+        signal: str  # frozen (within one quantum while the loss moves) | trivial (about 0 / AUC 0.5)
+        value: float
+        stretch_start: float | None = None  # the log's epochs of the stuck stretch
+        stretch_end: float | None = None
+        stretch_points: int | None = None
+        quantum: float | None = None
+        loss: str | None = None
+        loss_relative_change: float | None = None
+        trivial_meaning: str | None = None  # e.g. the majority share, checked against the loss
+        threshold: float | None = None
+        also: list[str] | None = None  # other metrics of the same split stuck with it
 
     def run(self, ctx: RunContext) -> list[Finding]:
         out = []
         for split in ("val", "train"):
             loss = ctx.curve(ctx.primary_loss(split))
             found = []
-            for m in ctx.metrics(split):
+            regression = [s for s in ctx.signals() if s.split == split and s.kind == "other"
+                          and s.direction in ("min", "max")]  # MAE, MSE, WER...
+            for m in ctx.metrics(split) + regression:
                 c = ctx.curve(m)
                 if c is None or c.n < self.min_points:
                     continue
@@ -90,34 +137,68 @@ class StuckMetric(Check):
             return head
         head.message += " Also: " + " ".join(f.message for f in found[1:])
         head.series = list(dict.fromkeys(s for f in found for s in f.series))
-        head.evidence = {"metrics": {f.series[0]: f.evidence for f in found}}
+        if isinstance(head.evidence, EvidenceBase):
+            head.evidence.also = [f.series[0] for f in found[1:]]  # type: ignore[attr-defined]
         return head
 
-    def _frozen(self, ctx, c, loss) -> Finding | None:
-        v = c.values
-        length = c.frozen_tail(int(self.settings.min_epochs))
-        if not length or (c.at_ceiling and v[-1] >= 1.0 - 1e-9):
+    def _frozen(self, ctx: RunContext, c: Curve, loss: Curve | None) -> Finding | None:
+        min_len = max(int(self.settings.min_epochs), int(np.ceil(self.settings.stretch_share * c.n)))
+        stretch = stuck_stretch(c, min_len) or self._trivial_tail(ctx, c, min_len)
+        if stretch is None or c.at_ceiling and c.values[stretch[1]] >= 1.0 - 1e-9:
             return None  # 100% accuracy is saturation (see CC201 for memorisation), not a stuck metric
-        run_start = c.n - length
+        first, last = stretch
         unit = ctx.x_axis
-        x0, x1 = c.x[run_start], c.x[-1]
-        evidence = {"value": v[-1], "constant_from": x0, "constant_epochs": length}
-        moved = ""
+        x0, x1 = c.x[first], c.x[last]
+        value = float(np.median(c.values[first:last + 1]))
         change = loss_change_during(ctx, c.series.split, x0, x1)
-        if change is not None:
-            evidence["loss_relative_change"] = change
-            if abs(change) <= self.settings.loss_change:
-                return None  # nothing is moving: a plateau (CC202), not a stuck metric
-            moved = f" while {loss.name} changed {change:+.0%}"
-        msg = f"{c.name} is frozen at {fmt(v[-1])} from {unit} {fx(x0)} to {fx(x1)} ({length} {unit}s){moved}."
-        if c.series.kind == "accuracy":
-            msg += (f" The model likely predicts the same class for everything; {fmt(v[-1])} is then the share "
-                    f"of the majority class.")
-        elif v[-1] == 0 and c.series.kind in _ZERO_IS_TRIVIAL:
+        level = float(np.median(loss.values[(loss.x >= x0) & (loss.x <= x1)])) if loss is not None else None
+        trivial = trivial_value(c, first, level, 0.0) if c.series.kind == "accuracy" and last == c.n - 1 else None
+        if trivial is not None and not self._partner_trivial(ctx, c, first):
+            trivial = None  # training learned (e.g. 100 % train accuracy): the val accuracy is not the prior
+        if change is not None and change >= -self.settings.loss_change and trivial is None:
+            return None  # the loss is not falling either: a plateau (CC202) or overfitting (CC201)
+        ev = self.Evidence(metric=c.name, signal="frozen", value=value, stretch_start=x0, stretch_end=x1,
+                           stretch_points=last - first + 1, quantum=stuck_quantum(c) / 1.01,
+                           loss=loss.name if loss is not None else None, loss_relative_change=change,
+                           trivial_meaning=trivial.meaning if trivial else None)
+        moved = f" while {loss.name} changed {change:+.0%}" if change is not None and loss is not None else ""
+        within = f" (within one step of {fmt(ev.quantum)})" if c.series.kind in METRIC_KINDS else ""
+        msg = (f"{c.name} stays at {fmt(value)}{within} from {unit} {fx(x0)} to {fx(x1)} ({last - first + 1} of "
+               f"{c.n} {unit}s){moved}.")
+        if trivial is not None:
+            msg += f" {fmt(value)} is {trivial.meaning}."
+        elif c.series.kind == "accuracy":
+            msg += " The model likely predicts the same labels every epoch."
+        elif value == 0 and c.series.kind in _ZERO_IS_TRIVIAL:
             msg += " At 0 the model predicts no positives at all."
         return self.finding(series=[c.name] + ([loss.name] if loss is not None else []),
-                            epochs={"start": x0, "end": x1}, message=msg, evidence=evidence,
+                            epochs={"start": x0, "end": x1}, message=msg, evidence=ev,
                             advice=self._advice(c.series.kind))
+
+    def _trivial_tail(self, ctx: RunContext, c: Curve, min_len: int) -> tuple[int, int] | None:
+        """A large validation set's accuracy wobbles by a few samples: the last ``min_len`` points within
+        0.5% of their level count as stuck when that level is trivial (the loss confirms it)."""
+        loss = ctx.curve(ctx.primary_loss(c.series.split))
+        first = c.n - min_len
+        if c.series.kind != "accuracy" or loss is None or first < 0:
+            return None
+        level = float(np.median(loss.values[loss.x >= c.x[first]]))
+        if trivial_value(c, first, level, 0.0) is None or not self._partner_trivial(ctx, c, first):
+            return None
+        return first, c.n - 1
+
+    @staticmethod
+    def _partner_trivial(ctx: RunContext, c: Curve, first: int) -> bool:
+        """The other split's accuracy is trivial over the same epochs too (or there is none)."""
+        partner = ctx.curve(ctx.run.partner(c.name))
+        if partner is None or partner.series.kind != "accuracy":
+            return True
+        loss = ctx.curve(ctx.primary_loss(partner.series.split))
+        start = int(np.searchsorted(partner.x, c.x[first]))
+        if loss is None or start >= partner.n - 2:
+            return True
+        level = float(np.median(loss.values[loss.x >= c.x[first]]))
+        return trivial_value(partner, start, level, 0.0) is not None
 
     def _trivial(self, ctx, c) -> Finding | None:
         half = c.values[c.n // 2:]
@@ -132,8 +213,11 @@ class StuckMetric(Check):
         msg = (f"{c.name} stays {what} over the second half of the run ({unit}s {fx(c.x[c.n // 2])}-{fx(c.x[-1])}; "
                f"max {fmt(half.max())}).")
         return self.finding(series=[c.name], epochs={"start": c.x[c.n // 2], "end": c.x[-1]}, message=msg,
-                            evidence={"max_second_half": half.max(), "threshold": self.settings.zero_level
-                                      if kind != "auc" else self.settings.auc_band},
+                            evidence=self.Evidence(metric=c.name, signal="trivial", value=float(half.max()),
+                                                   stretch_start=c.x[c.n // 2], stretch_end=c.x[-1],
+                                                   stretch_points=int(half.size),
+                                                   threshold=self.settings.zero_level if kind != "auc"
+                                                   else self.settings.auc_band),
                             advice=self._advice(kind))
 
     @staticmethod

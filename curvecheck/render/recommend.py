@@ -12,7 +12,8 @@ from rich.text import Text
 from ..lr import LRVerdict, SweepReport
 from ..recommend import Recommendation, fmt, fx
 
-_STATUS = {"stop_now": ("STOP NOW", "bold red"), "continue": ("CONTINUE", "bold green"), "finished": ("", "")}
+_STATUS = {"stop_now": ("STOP NOW", "bold red"), "continue": ("CONTINUE", "bold green"), "finished": ("", ""),
+           "never_learned": ("NEVER LEARNED", "bold red"), "no_finite_monitor": ("NO FINITE VALUE", "bold red")}
 _VERDICT = {"too_high": "bold red", "too_low": "yellow", "ok": "green", "unknown": "dim"}
 
 
@@ -21,7 +22,7 @@ def recommendation_lines(rec: Recommendation, x_axis: str = "epoch") -> list[tup
     lines: list[tuple[str, str]] = []
     status, style = _STATUS.get(rec.status, ("", ""))
     if rec.epoch is None:
-        lines.append((f"{status + '  ' if status else ''}no epoch to recommend", "bold"))
+        lines.append((f"{status + '  ' if status else ''}no epoch to recommend", style or "bold"))
     else:
         vals = ", ".join(f"{k} {fmt(v)}" for k, v in rec.value.items())
         lines.append((f"{status + '  ' if status else ''}keep {x_axis} {fx(rec.epoch)}  ({vals})",
@@ -42,8 +43,8 @@ def recommendation_lines(rec: Recommendation, x_axis: str = "epoch") -> list[tup
         lines.append(("other validation series there: " + ", ".join(f"{k} {fmt(v)}" for k, v in rec.others.items()),
                       "dim"))
     if rec.suggested:
-        lines.append((f"next run: {rec.suggested['keras']}", "green"))
-        lines.append((f"     or: {rec.suggested['keras_reduce_lr']}", "green"))
+        lines.append((f"next run: {rec.suggested.get('early_stopping', rec.suggested['keras'])}", "green"))
+        lines.append((f"     or: {rec.suggested.get('reduce_lr', rec.suggested['keras_reduce_lr'])}", "green"))
         if "curvecheck_callback" in rec.suggested:
             lines.append((f"     or: {rec.suggested['curvecheck_callback']}  (curvecheck's auto rule during "
                           "training; pip install curvecheck[keras] or [lightning])", "green"))
@@ -83,7 +84,7 @@ def render_sweep(console: Console, rep: SweepReport) -> None:
                       ("at epoch", "right"), ("lr verdict", "left")):
         table.add_column(col, justify="right" if just == "right" else "left")
     for e in sorted(rep.entries, key=lambda e: e.rank or 10**6):
-        table.add_row(str(e.rank or "–"), Path(e.source).name, f"{e.lr:g}" if e.lr is not None else "?",
+        table.add_row(str(e.rank or "–"), e.name or Path(e.source).name, f"{e.lr:g}" if e.lr is not None else "?",
                       fmt(e.best) if e.best is not None else "–", fx(e.best_epoch) if e.best_epoch is not None else "–",
                       Text(e.verdict.replace("_", " "), style=_VERDICT.get(e.verdict, "")))
     console.print(table)

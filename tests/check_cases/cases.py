@@ -35,6 +35,8 @@ METRIC_DISAGREES = {"loss": line(1, 0.05) + noise(0.002, 9),
                     "accuracy": line(0.5, 0.99), "val_accuracy": line(0.5, 0.9) + noise(0.002, 11)}
 STUCK = {"loss": line(1, 0.2) + noise(0.005, 12), "val_loss": line(1, 0.3) + noise(0.005, 13),
          "accuracy": np.full(N, 0.9), "val_accuracy": np.full(N, 0.9)}
+# a collapse: the loss never gets below its start, creeping by 0.4% over the run
+NEVER_LEARNED = {"loss": line(2.40, 2.40 * 0.996)}
 STILL_IMPROVING = {"loss": line(1, 0.2) + noise(0.002, 14), "val_loss": line(1, 0.3) + noise(0.002, 15)}
 LR_DROP = {"loss": np.r_[line(1, 0.5, 20), line(0.45, 0.3, 20)] + noise(0.003, 16),
            "val_loss": np.r_[line(1, 0.6, 10), np.full(10, 0.6), line(0.5, 0.45, 20)] + noise(0.003, 17),
@@ -61,6 +63,8 @@ CASES = [
     ("oscillation: tolerant thresholds", "CC203", OSCILLATING, {"min_swing": 10.0, "train_ratio": 1000.0}, False),
     ("loss-metric divergence: default", "CC204", METRIC_DISAGREES, {}, True),
     ("loss-metric divergence: an effect of 1.0 needed", "CC204", METRIC_DISAGREES, {"min_effect": 1.0}, False),
+    ("never learned: default", "CC104", NEVER_LEARNED, {}, True),
+    ("never learned: a 0.1% tolerance sees the creep", "CC104", NEVER_LEARNED, {"frozen_rel": 0.001}, False),
     ("stuck metric: default", "CC205", STUCK, {}, True),
     ("stuck metric: 100 frozen epochs needed", "CC205", STUCK, {"min_epochs": 100}, False),
     ("undertrained: default", "CC206", STILL_IMPROVING, {}, True),
