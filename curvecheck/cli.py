@@ -395,8 +395,9 @@ def compare(
     sets: Optional[List[str]] = typer.Option(None, "--set", help=_SET_HELP),
     config_file: Optional[Path] = typer.Option(None, "--config", help=_CONFIG_HELP),
     isolated: bool = typer.Option(False, "--isolated", help="Ignore config files."),
-    fail_on: FailOn = typer.Option(FailOn.error, "--fail-on",
-                                   help="Exit 1 when a run has a finding of this severity or worse."),
+    fail_on: Optional[FailOn] = typer.Option(None, "--fail-on", show_default=False,
+                                             help="Exit 1 when a run has a finding of this severity or worse "
+                                                  "(default: error)."),
 ) -> None:
     """Compare the runs of a learning-rate sweep: rank them, judge each LR, and say whether the best is bracketed.
 
@@ -431,7 +432,8 @@ def compare(
         from .render.recommend import render_sweep
 
         render_sweep(Console(highlight=False), rep)
-    threshold = None if fail_on == FailOn.never else SEVERITY_RANK[fail_on.value]
+    level = fail_on.value if fail_on else "error"
+    threshold = None if level == "never" else SEVERITY_RANK[level]
     hit = threshold is not None and any(SEVERITY_RANK[sev] <= threshold for e in rep.entries for sev in e.findings)
     raise typer.Exit(EXIT_FINDINGS if hit else EXIT_OK)
 
