@@ -515,3 +515,20 @@ def test_plateau_advice_speaks_the_logs_framework():
     keras.format = "tensorboard"
     (g,) = fired(keras, "CC202")
     assert "keras" not in g.advice and "reduce-on-plateau scheduler" in g.advice
+
+
+def test_loss_metric_raw_bests_far_apart_on_a_flat_noisy_tail_are_no_disagreement():
+    # both curves converge by epoch 10 and then only wobble; the metric's raw best is one lucky epoch (12) and
+    # the loss's raw best falls at 35, far apart by chance: around those epochs the metric is the same
+    n = 40
+    rng = np.random.default_rng(3)
+    train = decaying(n, end=0.01)
+    val_loss = np.r_[decaying(10, end=0.3), 0.3 + 0.003 * rng.standard_normal(n - 10)]
+    val_loss[35] = 0.29
+    val_acc = np.r_[np.linspace(0.5, 0.8, 10), 0.8 + 0.004 * rng.standard_normal(n - 10)]
+    val_acc[12] = 0.84
+    assert not fired(synth(loss=train, val_loss=val_loss, val_accuracy=val_acc), "CC204")
+    # the same lucky epoch with the metric really better around it is a disagreement
+    val_acc[8:17] += 0.04
+    (f,) = fired(synth(loss=train, val_loss=val_loss, val_accuracy=val_acc), "CC204")
+    assert f.evidence["metric_best_epoch"] == 12 and f.evidence["loss_best_epoch"] == 35

@@ -25,7 +25,9 @@ class LossMetricDivergence(Check):
     the epochs both were logged, on the raw values (what ModelCheckpoint keeps) and on 5-epoch running
     medians. It reports a disagreement when the metric at the loss's best epoch is below the
     metric's own best by more than ``k_sigma`` times the metric's noise and ``min_effect`` (a practical
-    effect size), the two bests are at least ``min_epochs_apart`` apart, and the disagreement lasts:
+    effect size), also on the running medians at those two epochs (on a flat noisy stretch the raw bests fall
+    at random epochs, and the best of many noisy points beats a typical one by several sigma), the two bests are
+    at least ``min_epochs_apart`` apart, and the disagreement lasts:
     on at least ``min_share`` of the run the metric is clearly better than at the loss's best (an
     early stop on the loss loses it), or the loss is clearly better than at the metric's best (the
     loss keeps improving while the metric does not). A disagreement confined to the first epochs
@@ -129,6 +131,11 @@ class LossMetricDivergence(Check):
             return None  # a checkpoint on the loss loses nothing that matters
         # how long the disagreement lasts, on the smoothed curves (one lucky epoch is not a disagreement)
         mt, lt = metric.trend[np.searchsorted(metric.x, xs)], loss.trend[np.searchsorted(loss.x, xs)]
+        if mt[bm] - mt[bl] <= need_m:
+            # the difference is not there around the two epochs, only at them: on a flat noisy stretch the raw
+            # bests of two curves fall at random epochs, often far apart, and the best of many noisy points
+            # beats a typical one by several sigma
+            return None
         metric_better = int(np.sum(mt > mt[bl] + need_m))
         loss_better = int(np.sum(lt > lt[bm] + st.k_sigma * loss.sigma))
         lasting = max(metric_better, loss_better, abs(bl - bm))  # the bests far apart: it lasted that long
