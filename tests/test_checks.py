@@ -532,3 +532,16 @@ def test_loss_metric_raw_bests_far_apart_on_a_flat_noisy_tail_are_no_disagreemen
     val_acc[8:17] += 0.04
     (f,) = fired(synth(loss=train, val_loss=val_loss, val_accuracy=val_acc), "CC204")
     assert f.evidence["metric_best_epoch"] == 12 and f.evidence["loss_best_epoch"] == 35
+
+
+def test_one_spike_in_a_short_noisy_run_is_not_oscillation():
+    # a 3x spike gives a large zigzag to three points (itself and its neighbours): half of a 6-point stretch,
+    # which carried the stretch's median; a stretch of 7 needs a fourth swinging point
+    rng = np.random.default_rng(0)
+    n = 30
+    t = np.arange(n)
+    val = (0.3 + 1.5 * np.exp(-t / 8)) * (1 + 0.05 * rng.standard_normal(n))
+    val[15] = 3 * np.median(val[12:19])
+    run = synth(loss=0.25 + 1.5 * np.exp(-t / 8), val_loss=val)
+    assert fired(run, "CC103") and not fired(run, "CC203")
+    assert fired(run, "CC203", min_stretch=6)  # the old stretch: the spike alone made it 'oscillation'

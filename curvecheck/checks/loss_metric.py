@@ -16,6 +16,12 @@ def aligned(a: Curve, b: Curve) -> tuple[np.ndarray, np.ndarray, np.ndarray] | N
     return (ia, ib, xs) if xs.shape[0] >= 3 else None
 
 
+def _around(values: np.ndarray, i: int, half: int = 1) -> float:
+    """Mean of a point and its ``half`` neighbours on each side (fewer at the ends): a single lucky epoch
+    counts a third. Not the 5-point running median: with 5 evaluations that is one number for the whole run."""
+    return float(np.mean(values[max(0, i - half):i + half + 1]))
+
+
 class LossMetricDivergence(Check):
     """The validation loss and a validation quality metric disagree on which epoch is best.
 
@@ -25,7 +31,7 @@ class LossMetricDivergence(Check):
     the epochs both were logged, on the raw values (what ModelCheckpoint keeps) and on 5-epoch running
     medians. It reports a disagreement when the metric at the loss's best epoch is below the
     metric's own best by more than ``k_sigma`` times the metric's noise and ``min_effect`` (a practical
-    effect size), also on the running medians at those two epochs (on a flat noisy stretch the raw bests fall
+    effect size), also on the means of 3 evaluations around those two epochs (on a flat noisy stretch the raw bests fall
     at random epochs, and the best of many noisy points beats a typical one by several sigma), the two bests are
     at least ``min_epochs_apart`` apart, and the disagreement lasts:
     on at least ``min_share`` of the run the metric is clearly better than at the loss's best (an
@@ -131,7 +137,7 @@ class LossMetricDivergence(Check):
             return None  # a checkpoint on the loss loses nothing that matters
         # how long the disagreement lasts, on the smoothed curves (one lucky epoch is not a disagreement)
         mt, lt = metric.trend[np.searchsorted(metric.x, xs)], loss.trend[np.searchsorted(loss.x, xs)]
-        if mt[bm] - mt[bl] <= need_m:
+        if basis == "raw" and _around(mg, bm) - _around(mg, bl) <= need_m:
             # the difference is not there around the two epochs, only at them: on a flat noisy stretch the raw
             # bests of two curves fall at random epochs, often far apart, and the best of many noisy points
             # beats a typical one by several sigma
