@@ -545,3 +545,14 @@ def test_one_spike_in_a_short_noisy_run_is_not_oscillation():
     run = synth(loss=0.25 + 1.5 * np.exp(-t / 8), val_loss=val)
     assert fired(run, "CC103") and not fired(run, "CC203")
     assert fired(run, "CC203", min_stretch=6)  # the old stretch: the spike alone made it 'oscillation'
+
+
+def test_divergence_right_after_the_first_evaluation():
+    # a loss that explodes between its first and second evaluation (AlgoPerf conformer: 30 -> 1767) never
+    # improved, so nothing was 'undone'; the running median blurs the first point into the jump
+    loss = np.r_[30.0, 1767, 1761, 1741, 1725, 1833, 1790, 1810]
+    (f,) = fired(synth(loss=loss), "CC102")
+    assert f.evidence["best_epoch"] == 0 and f.evidence["rule"] == "ends_high"
+    # a component loss rising from the start while the overall loss falls may be a trade-off (KL annealing)
+    total = decaying(8, start=3000.0, end=60.0)
+    assert not fired(synth(loss=total, x_pred_loss=loss), "CC102")
