@@ -556,3 +556,11 @@ def test_divergence_right_after_the_first_evaluation():
     # a component loss rising from the start while the overall loss falls may be a trade-off (KL annealing)
     total = decaying(8, start=3000.0, end=60.0)
     assert not fired(synth(loss=total, x_pred_loss=loss), "CC102")
+
+
+def test_plateau_message_names_the_threshold_that_bound():
+    # the training loss falls 0.0016 -> 0.0005 over the stall, hundreds of noise sigmas: what makes it a stall is
+    # that the fall is negligible next to the progress so far (0.9), so "not beyond noise" would be false
+    (f,) = [f for f in by_code(SAMPLES / "fluctuating_validation.csv", "CC202") if f.series[0] == "loss"]
+    assert f.evidence["threshold_basis"] == "progress" and "beyond noise" not in f.message
+    assert f.evidence["threshold"] > 100 * f.evidence["noise_sigma"]
