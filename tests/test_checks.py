@@ -564,3 +564,16 @@ def test_plateau_message_names_the_threshold_that_bound():
     (f,) = [f for f in by_code(SAMPLES / "fluctuating_validation.csv", "CC202") if f.series[0] == "loss"]
     assert f.evidence["threshold_basis"] == "progress" and "beyond noise" not in f.message
     assert f.evidence["threshold"] > 100 * f.evidence["noise_sigma"]
+
+
+def test_a_noisy_metric_still_climbing_is_not_flat():
+    # accuracy on a small validation set: +0.0045 per epoch under +-0.035 noise. Its running medians at mid-run
+    # and at the end happen to agree within a sigma, but the regression slope over the second half is clear
+    n = 40
+    t = np.arange(n)
+    rng = np.random.default_rng(5)
+    val_loss = (0.35 + 1.5 * np.exp(-t / 15)) * (1 + 0.01 * rng.standard_normal(n))
+    acc = np.round(0.5 + 0.0045 * t + 0.035 * rng.standard_normal(n), 2)
+    run = synth(loss=0.3 + 1.5 * np.exp(-t / 15), val_loss=val_loss, val_accuracy=acc)
+    assert not fired(run, "CC204")
+    assert fired(run, "CC204", flat_max_t=1e9)  # without the trend test: 'loss falls, metric flat'

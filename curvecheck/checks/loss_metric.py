@@ -7,7 +7,7 @@ import numpy as np
 
 from .. import findings
 from ..findings import Finding
-from .base import Check, CheckSettings, Curve, RunContext, fmt, fx, setting
+from .base import Check, CheckSettings, Curve, RunContext, fmt, fx, setting, slope_t
 
 
 def aligned(a: Curve, b: Curve) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
@@ -38,8 +38,9 @@ class LossMetricDivergence(Check):
     early stop on the loss loses it), or the loss is clearly better than at the metric's best (the
     loss keeps improving while the metric does not). A disagreement confined to the first epochs
     does not count. It also catches the loss still falling clearly over the second half while the
-    metric, still below ``flat_below``, has not moved beyond noise. It says which checkpoint an early
-    stop on the loss would have kept and what the metric was there.
+    metric, still below ``flat_below``, has not moved beyond noise and shows no upward trend (regression
+    slope t below ``flat_max_t``). It says which checkpoint an early stop on the loss would have kept and
+    what the metric was there.
 
     Why it matters: EarlyStopping and ModelCheckpoint monitor ``val_loss`` by default, but you
     report IoU, Dice or accuracy. When the two disagree, the loss-based checkpoint is the wrong
@@ -70,6 +71,9 @@ class LossMetricDivergence(Check):
         min_share: float = setting(1 / 3, "the disagreement must last at least this share of the run")
         flat_below: float = setting(
             0.9, "the 'loss falls, metric flat' case is reported only while the metric is below this")
+        flat_max_t: float = setting(
+            2.0, "... and while the metric's regression slope over the second half has a t statistic below this "
+                 "(a noisy metric still climbing is not flat)")
 
     @dataclass
     class Evidence(findings.Evidence):
@@ -189,6 +193,11 @@ class LossMetricDivergence(Check):
             return None  # a saturated metric with a loss still falling is normal (growing confidence)
         need = 2 * self.settings.k_sigma * loss.sigma
         if not (loss_gain > need and metric_move <= metric.sigma and metric.sigma > 0):
+            return None
+        # two running medians agreeing within a sigma does not show a flat metric: a noisy one (accuracy on a small
+        # validation set) that is still climbing does that too. Over the whole second half it must show no
+        # significant upward trend.
+        if slope_t(metric.x[half:], metric.goodness[half:])[1] > self.settings.flat_max_t:
             return None
         ev = self.FlatEvidence(loss_gain=loss_gain, metric_change=metric_move, metric_noise_sigma=metric.sigma,
                                threshold=need)
