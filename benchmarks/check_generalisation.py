@@ -114,9 +114,19 @@ def divergence(n, noise, rng):
     return c
 
 
+def small_validation_set(n, noise, rng, samples: int = 50):
+    """Healthy, but the validation accuracy is measured on ``samples`` samples (binomial, moves by 1/samples)."""
+    c = healthy_columns(n, noise, rng)
+    c["val_accuracy"] = rng.binomial(samples, np.clip(c["val_accuracy"], 0, 1)) / samples
+    return c
+
+
 # family -> (generator, the kind it shows, kinds clearly absent by construction)
 CASES: dict[str, tuple[Callable, str | None, tuple[str, ...]]] = {
     "healthy": (healthy_columns, None, ALWAYS_ABSENT),
+    # swings of +-0.05 accuracy on a 50-sample set: oscillation and a loss/metric disagreement are 'unsure'
+    "healthy, val acc on 50 samples": (small_validation_set, None, tuple(
+        k for k in ALWAYS_ABSENT if k not in ("oscillation", "loss_metric_divergence"))),
     "spike 3x": (spike, "spike", ("non_finite", "divergence", "overfitting", "oscillation", "stuck_metric",
                                   "suspicious_validation", "data_integrity", "lr_schedule")),
     "oscillation +-40%": (oscillation, "oscillation", ("non_finite", "divergence", "overfitting", "stuck_metric",
