@@ -516,3 +516,65 @@ def test_plateau_advice_speaks_the_logs_framework():
     keras.format = "tensorboard"
     (g,) = fired(keras, "CC202")
     assert "keras" not in g.advice and "reduce-on-plateau scheduler" in g.advice
+
+
+def test_loss_metric_raw_bests_far_apart_on_a_flat_noisy_tail_are_no_disagreement():
+    # both curves converge by epoch 10 and then only wobble; the metric's raw best is one lucky epoch (12) and
+    # the loss's raw best falls at 35, far apart by chance: around those epochs the metric is the same
+    n = 40
+    rng = np.random.default_rng(3)
+    train = decaying(n, end=0.01)
+    val_loss = np.r_[decaying(10, end=0.3), 0.3 + 0.003 * rng.standard_normal(n - 10)]
+    val_loss[35] = 0.29
+    val_acc = np.r_[np.linspace(0.5, 0.8, 10), 0.8 + 0.004 * rng.standard_normal(n - 10)]
+    val_acc[12] = 0.84
+    assert not fired(synth(loss=train, val_loss=val_loss, val_accuracy=val_acc), "CC204")
+    # the same lucky epoch with the metric really better around it is a disagreement
+    val_acc[8:17] += 0.04
+    (f,) = fired(synth(loss=train, val_loss=val_loss, val_accuracy=val_acc), "CC204")
+    assert f.evidence["metric_best_epoch"] == 12 and f.evidence["loss_best_epoch"] == 35
+
+
+def test_one_spike_in_a_short_noisy_run_is_not_oscillation():
+    # a 3x spike gives a large zigzag to three points (itself and its neighbours): half of a 6-point stretch,
+    # which carried the stretch's median; a stretch of 7 needs a fourth swinging point
+    rng = np.random.default_rng(0)
+    n = 30
+    t = np.arange(n)
+    val = (0.3 + 1.5 * np.exp(-t / 8)) * (1 + 0.05 * rng.standard_normal(n))
+    val[15] = 3 * np.median(val[12:19])
+    run = synth(loss=0.25 + 1.5 * np.exp(-t / 8), val_loss=val)
+    assert fired(run, "CC103") and not fired(run, "CC203")
+    assert fired(run, "CC203", min_stretch=6)  # the old stretch: the spike alone made it 'oscillation'
+
+
+def test_divergence_right_after_the_first_evaluation():
+    # a loss that explodes between its first and second evaluation (AlgoPerf conformer: 30 -> 1767) never
+    # improved, so nothing was 'undone'; the running median blurs the first point into the jump
+    loss = np.r_[30.0, 1767, 1761, 1741, 1725, 1833, 1790, 1810]
+    (f,) = fired(synth(loss=loss), "CC102")
+    assert f.evidence["best_epoch"] == 0 and f.evidence["rule"] == "ends_high"
+    # a component loss rising from the start while the overall loss falls may be a trade-off (KL annealing)
+    total = decaying(8, start=3000.0, end=60.0)
+    assert not fired(synth(loss=total, x_pred_loss=loss), "CC102")
+
+
+def test_plateau_message_names_the_threshold_that_bound():
+    # the training loss falls 0.0016 -> 0.0005 over the stall, hundreds of noise sigmas: what makes it a stall is
+    # that the fall is negligible next to the progress so far (0.9), so "not beyond noise" would be false
+    (f,) = [f for f in by_code(SAMPLES / "fluctuating_validation.csv", "CC202") if f.series[0] == "loss"]
+    assert f.evidence["threshold_basis"] == "progress" and "beyond noise" not in f.message
+    assert f.evidence["threshold"] > 100 * f.evidence["noise_sigma"]
+
+
+def test_a_noisy_metric_still_climbing_is_not_flat():
+    # accuracy on a small validation set: +0.0045 per epoch under +-0.035 noise. Its running medians at mid-run
+    # and at the end happen to agree within a sigma, but the regression slope over the second half is clear
+    n = 40
+    t = np.arange(n)
+    rng = np.random.default_rng(5)
+    val_loss = (0.35 + 1.5 * np.exp(-t / 15)) * (1 + 0.01 * rng.standard_normal(n))
+    acc = np.round(0.5 + 0.0045 * t + 0.035 * rng.standard_normal(n), 2)
+    run = synth(loss=0.3 + 1.5 * np.exp(-t / 15), val_loss=val_loss, val_accuracy=acc)
+    assert not fired(run, "CC204")
+    assert fired(run, "CC204", flat_max_t=1e9)  # without the trend test: 'loss falls, metric flat'

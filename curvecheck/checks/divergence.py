@@ -18,7 +18,8 @@ class Divergence(Check):
     What it detects: a training loss (or, with no training loss, any loss) that either (a) ends far
     above the best it reached earlier: the last ``sustain`` points all more than ``rise_ratio`` times
     the distance between its first value and its best, and more than ``k_sigma`` times its noise
-    level, above that best; or (b) climbs to at least ``climb_ratio`` times its running best and stays
+    level, above that best (when the first value of the overall loss is its best, the last points must
+    be at least ``climb_ratio`` times it: an explosion right after the first evaluation); or (b) climbs to at least ``climb_ratio`` times its running best and stays
     there for at least ``sustain`` points and ``climb_share`` of the run, even if it comes down later
     (a loss that more than doubles during warm-up), rising by more than ``climb_k_sigma`` times its
     noise level (losses of single batches, as noisy as their level, do not count). Case (b) is judged on a running median (5 points
@@ -74,7 +75,8 @@ class Divergence(Check):
             c = ctx.curve(s)
             if c is None or c.n < self.min_points:
                 continue
-            ev = self._ends_high(c) or self._climb(ctx, s)
+            primary = s is ctx.primary_loss(s.split)
+            ev = self._ends_high(c, primary) or self._climb(ctx, s)
             if ev is not None:
                 self._lr_during(ctx, ev)
                 out.append(self.finding(series=[s.name], epochs={"start": ev.best_epoch, "end": ev.climb_end or c.x[-1]},
@@ -84,7 +86,7 @@ class Divergence(Check):
                                                 f"keep the checkpoint from {ctx.x_axis} {fx(ev.best_epoch)}.")))
         return out
 
-    def _ends_high(self, c) -> Divergence.Evidence | None:
+    def _ends_high(self, c, primary: bool = False) -> Divergence.Evidence | None:
         st = self.settings
         loss = c.values
         best_i = int(np.argmin(loss))
@@ -95,7 +97,12 @@ class Divergence(Check):
         improvement = max(first - best, 0.0)
         rise = float(tail.min() - best)
         need = max(st.rise_ratio * improvement, st.k_sigma * c.sigma)
-        if improvement <= 0 or rise <= need:
+        if rise <= need:
+            return None
+        if improvement <= 0 and not (primary and best > 0 and tail.min() >= st.climb_ratio * best):
+            # best at the first point: there is no improvement to undo, but an overall loss that ends at climb_ratio x
+            # its first value exploded right after it (a running median would blur that first point into the jump).
+            # A component loss may rise from the start by design (a VAE's reconstruction term under KL annealing).
             return None
         return self.Evidence(best=best, best_epoch=float(c.x[best_i]), last=float(loss[-1]), rise=rise,
                              improvement_before=improvement, noise_sigma=c.sigma, threshold=need, rule="ends_high")

@@ -7,13 +7,19 @@ import numpy as np
 
 from .. import findings
 from ..findings import Finding
-from .base import Check, CheckSettings, Curve, RunContext, fmt, fx, setting
+from .base import Check, CheckSettings, Curve, RunContext, fmt, fx, setting, slope_t
 
 
 def aligned(a: Curve, b: Curve) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
     """Indices into ``a`` and ``b`` of the x values both have (first occurrence), and those x values."""
     xs, ia, ib = np.intersect1d(a.x, b.x, return_indices=True)
     return (ia, ib, xs) if xs.shape[0] >= 3 else None
+
+
+def _around(values: np.ndarray, i: int, half: int = 1) -> float:
+    """Mean of a point and its ``half`` neighbours on each side (fewer at the ends): a single lucky epoch
+    counts a third. Not the 5-point running median: with 5 evaluations that is one number for the whole run."""
+    return float(np.mean(values[max(0, i - half):i + half + 1]))
 
 
 class LossMetricDivergence(Check):
@@ -25,13 +31,16 @@ class LossMetricDivergence(Check):
     the epochs both were logged, on the raw values (what ModelCheckpoint keeps) and on 5-epoch running
     medians. It reports a disagreement when the metric at the loss's best epoch is below the
     metric's own best by more than ``k_sigma`` times the metric's noise and ``min_effect`` (a practical
-    effect size), the two bests are at least ``min_epochs_apart`` apart, and the disagreement lasts:
+    effect size), also on the means of 3 evaluations around those two epochs (on a flat noisy stretch the raw bests fall
+    at random epochs, and the best of many noisy points beats a typical one by several sigma), the two bests are
+    at least ``min_epochs_apart`` apart, and the disagreement lasts:
     on at least ``min_share`` of the run the metric is clearly better than at the loss's best (an
     early stop on the loss loses it), or the loss is clearly better than at the metric's best (the
     loss keeps improving while the metric does not). A disagreement confined to the first epochs
     does not count. It also catches the loss still falling clearly over the second half while the
-    metric, still below ``flat_below``, has not moved beyond noise. It says which checkpoint an early
-    stop on the loss would have kept and what the metric was there.
+    metric, still below ``flat_below``, has not moved beyond noise and shows no upward trend (regression
+    slope t below ``flat_max_t``). It says which checkpoint an early stop on the loss would have kept and
+    what the metric was there.
 
     Why it matters: EarlyStopping and ModelCheckpoint monitor ``val_loss`` by default, but you
     report IoU, Dice or accuracy. When the two disagree, the loss-based checkpoint is the wrong
@@ -62,6 +71,9 @@ class LossMetricDivergence(Check):
         min_share: float = setting(1 / 3, "the disagreement must last at least this share of the run")
         flat_below: float = setting(
             0.9, "the 'loss falls, metric flat' case is reported only while the metric is below this")
+        flat_max_t: float = setting(
+            2.0, "... and while the metric's regression slope over the second half has a t statistic below this "
+                 "(a noisy metric still climbing is not flat)")
 
     @dataclass
     class Evidence(findings.Evidence):
@@ -129,6 +141,11 @@ class LossMetricDivergence(Check):
             return None  # a checkpoint on the loss loses nothing that matters
         # how long the disagreement lasts, on the smoothed curves (one lucky epoch is not a disagreement)
         mt, lt = metric.trend[np.searchsorted(metric.x, xs)], loss.trend[np.searchsorted(loss.x, xs)]
+        if basis == "raw" and _around(mg, bm) - _around(mg, bl) <= need_m:
+            # the difference is not there around the two epochs, only at them: on a flat noisy stretch the raw
+            # bests of two curves fall at random epochs, often far apart, and the best of many noisy points
+            # beats a typical one by several sigma
+            return None
         metric_better = int(np.sum(mt > mt[bl] + need_m))
         loss_better = int(np.sum(lt > lt[bm] + st.k_sigma * loss.sigma))
         lasting = max(metric_better, loss_better, abs(bl - bm))  # the bests far apart: it lasted that long
@@ -176,6 +193,11 @@ class LossMetricDivergence(Check):
             return None  # a saturated metric with a loss still falling is normal (growing confidence)
         need = 2 * self.settings.k_sigma * loss.sigma
         if not (loss_gain > need and metric_move <= metric.sigma and metric.sigma > 0):
+            return None
+        # two running medians agreeing within a sigma does not show a flat metric: a noisy one (accuracy on a small
+        # validation set) that is still climbing does that too. Over the whole second half it must show no
+        # significant upward trend.
+        if slope_t(metric.x[half:], metric.goodness[half:])[1] > self.settings.flat_max_t:
             return None
         ev = self.FlatEvidence(loss_gain=loss_gain, metric_change=metric_move, metric_noise_sigma=metric.sigma,
                                threshold=need)

@@ -62,7 +62,8 @@ class Oscillation(Check):
     class Settings(CheckSettings):
         min_swing: float = setting(0.2, "median swing as a share of the local level over the stretch")
         min_flips: float = setting(0.4, "share of points in the stretch where the curve changes direction")
-        min_stretch: int = setting(6, "minimum stretch length in evaluations")
+        min_stretch: int = setting(
+            7, "minimum stretch length in evaluations (one spike swings 3 points: 7 keeps it off the median)")
         stretch_share: float = setting(0.2, "minimum stretch length as a share of the run")
         train_ratio: float = setting(
             3.0, "val noise / train noise above which the advice blames the validation set (reported only)")

@@ -31,6 +31,7 @@ class Stall:
     threshold: float  # the gain that would have counted as improvement
     noise: float  # noise level at the end of the curve
     progress: float  # improvement from the start to the best before the window
+    basis: str = "noise"  # which bound the threshold is: "noise", "progress" (min_progress) or "level" (min_rel)
 
 
 def find_stall(c: Curve, min_window: int, k_sigma: float, min_progress: float, min_rel: float) -> Stall | None:
@@ -53,10 +54,12 @@ def find_stall(c: Curve, min_window: int, k_sigma: float, min_progress: float, m
         before = float(prefix_best[n - w - 1])
         gain = float(suffix_best[n - w]) - before
         progress = max(before - float(t[0]), 0.0)
-        need = max(k_sigma * trend_noise, min_progress * progress, min_rel * level)
+        bounds = {"noise": k_sigma * trend_noise, "progress": min_progress * progress, "level": min_rel * level}
+        basis = max(bounds, key=bounds.__getitem__)
+        need = bounds[basis]
         if gain <= need:
             best = int(np.argmax(t[:n - w]))
-            return Stall(best, w, gain, need, noise, progress)
+            return Stall(best, w, gain, need, noise, progress, basis)
     return None
 
 
@@ -117,6 +120,7 @@ class Plateau(Check):
         gain_in_window: float  # best smoothed value in the stall minus the best before it (>= 0 is better)
         threshold: float  # the gain that would have counted as improvement
         k_sigma: float
+        threshold_basis: str = "noise"  # what set the threshold: "noise", "progress" (so far) or "level"
         also_stalled: list[str] = field(default_factory=list)
         stalled_since: dict[str, float] = field(default_factory=dict)
         lr_drops_during_stall: list[float] | None = None  # cuts after which the curve did not improve
@@ -190,7 +194,7 @@ class Plateau(Check):
         ev = self.Evidence(
             last_significant_best_epoch=x_best, stalled_epochs=length, share_of_run=length / c.n,
             noise_sigma=stall.noise, gain_in_window=stall.gain, threshold=stall.threshold,
-            k_sigma=self.settings.k_sigma, also_stalled=[o.name for o, _ in stalled[1:]],
+            k_sigma=self.settings.k_sigma, threshold_basis=stall.basis, also_stalled=[o.name for o, _ in stalled[1:]],
             stalled_since={o.name: float(o.x[st.best_index]) for o, st in stalled})
         self._lr_during(ctx, c, x_best, ev)
         return self.finding(series=[o.name for o, _ in stalled], epochs={"start": x_best, "end": c.x[-1]},
@@ -219,7 +223,13 @@ class Plateau(Check):
 
     @staticmethod
     def message(unit: str, c: Curve, ev: Plateau.Evidence) -> str:
-        msg = (f"{c.name} has not improved beyond noise (sigma {fmt(ev.noise_sigma)}) since {unit} "
+        # say what the threshold was: a loss converging to 0 improves far beyond its noise by amounts that are
+        # negligible next to its progress so far, and "not beyond noise" would then be false
+        why = {"progress": f"by more than {fmt(ev.threshold)}, a negligible share of its progress so far (noise sigma "
+                           f"{fmt(ev.noise_sigma)})",
+               "level": f"by more than {fmt(ev.threshold)}, a negligible share of its value (noise sigma "
+                        f"{fmt(ev.noise_sigma)})"}.get(ev.threshold_basis, f"beyond noise (sigma {fmt(ev.noise_sigma)})")
+        msg = (f"{c.name} has not improved {why} since {unit} "
                f"{fx(ev.last_significant_best_epoch)}: {ev.stalled_epochs} of {c.n} {unit}s")
         msg += " (medians per evaluation interval of a per-step series)." if c.per_step else "."
         if ev.also_stalled:
