@@ -22,6 +22,24 @@ from .vocab import FAIL_ON_LEVELS, STRATEGIES
 
 EXIT_OK, EXIT_FINDINGS, EXIT_INPUT = 0, 1, 2
 
+def _untyped_list_arguments() -> None:
+    """Help shows 'LOG' and '--select <str>' rather than Typer's '<list[Path]>' / '<list[str]>'."""
+    from typer.core import TyperArgument, TyperOption
+
+    for cls in (TyperArgument, TyperOption):
+        shown = cls.display_type
+
+        def display_type(self, ctx, shown=shown, is_argument=cls is TyperArgument):  # type: ignore[no-untyped-def]
+            label = shown(self, ctx)
+            if not label.startswith("<list["):
+                return label
+            return "" if is_argument else "<" + label[len("<list["):-2] + ">"
+
+        cls.display_type = display_type  # type: ignore[method-assign]
+
+
+_untyped_list_arguments()
+
 app = typer.Typer(
     name="curvecheck",
     help=(
@@ -106,9 +124,11 @@ _CONFIG_HELP = "Config file (default: curvecheck.toml or pyproject.toml [tool.cu
 _SET_HELP = "Set a check's threshold: CHECK.SETTING=VALUE, by code or name (plateau.min_epochs=10). Repeatable."
 
 
-@app.command()
+@app.command(epilog="Examples:\n\n  curvecheck analyze history.csv\n\n"
+                     "  curvecheck analyze logs/run1 --format github --fail-on warning --plot run1.png\n\n"
+                     "  curvecheck analyze history.csv --format sarif --output curvecheck.sarif")
 def analyze(
-    logs: List[Path] = typer.Argument(..., help="Log files or TensorBoard run directories.",
+    logs: List[Path] = typer.Argument(..., metavar="LOG", help="Log files or TensorBoard run directories.",
                                       show_default=False),
     format: str = typer.Option("text", "--format", "-f",
                                help=f"Output: {' | '.join(RENDERERS)} (text: terminal report; json: versioned "
@@ -352,11 +372,13 @@ def recommend_stop_cmd(
 
         typer.echo(json.dumps(rec.to_dict(), indent=2, allow_nan=False))
     else:
-        from rich.console import Console
-
+        from .names import terminal_safe
+        from .output import closed_stdout_is_fine
         from .render.recommend import render_recommendation
+        from .render.terminal import make_console
 
-        render_recommendation(Console(highlight=False), rec, str(log), run.x_axis)
+        with closed_stdout_is_fine():  # names are data: no markup, control characters shown escaped
+            render_recommendation(make_console(), terminal_safe(rec), terminal_safe(str(log)), run.x_axis)
     raise typer.Exit(rec.exit_code())
 
 
@@ -419,9 +441,10 @@ def _watch_live(log: Path, interval: float, options: dict) -> None:
         raise typer.Exit(EXIT_STOP)
 
 
-@app.command()
+@app.command(epilog="Examples:\n\n  curvecheck compare sweep/lr_*.csv\n\n"
+                     "  curvecheck compare new/history.csv --baseline main/history.csv --fail-if 'val_iou < -0.01'")
 def compare(
-    logs: List[Path] = typer.Argument(..., help="The runs of a sweep (files or TensorBoard directories).",
+    logs: List[Path] = typer.Argument(..., metavar="LOG", help="The runs of a sweep (files or TensorBoard directories).",
                                       show_default=False),
     label: Optional[List[str]] = typer.Option(None, "--label",
                                               help="lr=VALUE for each log, in order (default: from the lr column "
@@ -561,9 +584,10 @@ def _parse_size(size: str | None) -> tuple[float, float] | None:
     return w, h
 
 
-@app.command()
+@app.command(epilog="Examples:\n\n  curvecheck plot history.csv\n\n"
+                     "  curvecheck plot sweep/lr_*.csv -o sweep.svg --metrics loss,accuracy")
 def plot(
-    logs: List[Path] = typer.Argument(..., help="Log files or TensorBoard run directories.", show_default=False),
+    logs: List[Path] = typer.Argument(..., metavar="LOG", help="Log files or TensorBoard run directories.", show_default=False),
     output: Optional[Path] = typer.Option(None, "--output", "-o",
                                           help="Figure file (.png, .svg, .pdf). Default: <log>_curvecheck.png in the "
                                                "current directory."),
