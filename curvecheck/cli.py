@@ -22,6 +22,24 @@ from .vocab import FAIL_ON_LEVELS, STRATEGIES
 
 EXIT_OK, EXIT_FINDINGS, EXIT_INPUT = 0, 1, 2
 
+def _untyped_list_arguments() -> None:
+    """Help shows 'LOG' and '--select <str>' rather than Typer's '<list[Path]>' / '<list[str]>'."""
+    from typer.core import TyperArgument, TyperOption
+
+    for cls in (TyperArgument, TyperOption):
+        shown = cls.display_type
+
+        def display_type(self, ctx, shown=shown, is_argument=cls is TyperArgument):  # type: ignore[no-untyped-def]
+            label = shown(self, ctx)
+            if not label.startswith("<list["):
+                return label
+            return "" if is_argument else "<" + label[len("<list["):-2] + ">"
+
+        cls.display_type = display_type  # type: ignore[method-assign]
+
+
+_untyped_list_arguments()
+
 app = typer.Typer(
     name="curvecheck",
     help=(
@@ -29,7 +47,7 @@ app = typer.Typer(
         "what the curves say and what to do.\n\n"
         "Exit codes: 0 ok, 1 findings at the --fail-on level, 2 usage or input error."
     ),
-    add_completion=False,
+    add_completion=True,
     no_args_is_help=True,
     pretty_exceptions_enable=False,
     rich_markup_mode=None,  # plain click help: rich help costs ~150 ms of imports
@@ -75,7 +93,7 @@ def _version_callback(value: bool) -> None:
 
 @app.callback()
 def _root(
-    version: bool = typer.Option(False, "--version", callback=_version_callback, is_eager=True,
+    version: bool = typer.Option(False, "--version", "-V", callback=_version_callback, is_eager=True,
                                  help="Print the version and exit."),
 ) -> None:
     """Diagnose training logs."""
@@ -106,14 +124,19 @@ _CONFIG_HELP = "Config file (default: curvecheck.toml or pyproject.toml [tool.cu
 _SET_HELP = "Set a check's threshold: CHECK.SETTING=VALUE, by code or name (plateau.min_epochs=10). Repeatable."
 
 
-@app.command()
+@app.command(epilog="Examples:\n\n  curvecheck analyze history.csv\n\n"
+                     "  curvecheck analyze logs/run1 --format github --fail-on warning --plot run1.png\n\n"
+                     "  curvecheck analyze history.csv --format sarif --output curvecheck.sarif")
 def analyze(
-    logs: List[Path] = typer.Argument(..., help="Log files or TensorBoard run directories.",
+    logs: List[Path] = typer.Argument(..., metavar="LOG", help="Log files or TensorBoard run directories.",
                                       show_default=False),
     format: str = typer.Option("text", "--format", "-f",
                                help=f"Output: {' | '.join(RENDERERS)} (text: terminal report; json: versioned "
                                     "document)."),
     json_flag: bool = typer.Option(False, "--json", help="Same as --format json."),
+    output: Optional[Path] = typer.Option(None, "--output", "-o", metavar="FILE",
+                                          help="Write the report to FILE (atomically, never over a log) instead of "
+                                               "standard output."),
     log_format: Optional[LogFormat] = typer.Option(None, "--log-format",
                                                    help="Force the reader instead of detecting it from the content."),
     segment: Optional[int] = typer.Option(None, "--segment", min=1,
@@ -163,7 +186,11 @@ def analyze(
         output_format = "json" if json_flag else format
         if output_format not in RENDERERS:
             raise UsageError(f"--format: unknown format '{format}' (choose from {', '.join(RENDERERS)})")
-        plot_target = _plot_target(plot_file, logs, force) if plot_file else None
+        plot_target = _plot_target(plot_file, logs, force, replace_figure=True) if plot_file else None
+        if output is not None:
+            from .output import check_target
+
+            check_target(output, logs, force=True)
         columns = _parse_columns(column)
         report = _analyze_logs(logs, dict(format=log_format.value if log_format else None, segment=segment,
                                           directions=directions, x=x_column, columns=columns, jobs=jobs,
@@ -175,13 +202,43 @@ def analyze(
         raise _fail(str(exc)) from None
     for error in report.errors:
         typer.echo(f"curvecheck: error: {_one_line(error.message)}", err=True)
+    failed = False
     if plot_target is not None and report.runs:
-        api.plot([], plot_target, report=report)
-        typer.echo(f"wrote {plot_target}", err=True)
+        if _draw(lambda: api.plot([], plot_target, report=report), [r.source for r in report.runs]):
+            typer.echo(f"wrote {plot_target}", err=True)
+        else:
+            failed = True
     if report.runs:
-        sys.stdout.write(render(report, output_format, quiet=quiet))
-        sys.stdout.flush()
-    raise typer.Exit(report.exit_code(config["fail-on"]))
+        _deliver(render(report, output_format, quiet=quiet), output, logs)
+    code = report.exit_code(config["fail-on"])
+    raise typer.Exit(EXIT_INPUT if failed else code)
+
+
+def _deliver(text: str, output: Path | None, inputs: list[Path]) -> None:
+    """Print a rendered report (a closed stdout keeps the exit code), or write it safely to --output."""
+    from .output import check_target, closed_stdout_is_fine, write_text
+
+    if output is None:
+        with closed_stdout_is_fine():
+            sys.stdout.write(text)
+        return
+    write_text(check_target(output, inputs, force=True), text)
+    typer.echo(f"wrote {output}", err=True)
+
+
+def _draw(draw, sources: list[str]) -> bool:
+    """Write a figure; on failure print one line naming the logs (matplotlib's own limits included)."""
+    import numpy as np
+
+    try:
+        draw()
+        return True
+    except (InputError, UsageError) as exc:
+        typer.echo(f"curvecheck: error: {_one_line(str(exc))}", err=True)
+    except (np.linalg.LinAlgError, OverflowError, ValueError) as exc:
+        # a transform that turns singular on extreme values, an image too large
+        typer.echo(f"curvecheck: error: {_one_line(', '.join(sources))}: cannot draw the figure: {exc}", err=True)
+    return False
 
 
 # --- many runs (readers): options and the load/analyse loop of `analyze` --------------------
@@ -315,11 +372,13 @@ def recommend_stop_cmd(
 
         typer.echo(json.dumps(rec.to_dict(), indent=2, allow_nan=False))
     else:
-        from rich.console import Console
-
+        from .names import terminal_safe
+        from .output import closed_stdout_is_fine
         from .render.recommend import render_recommendation
+        from .render.terminal import make_console
 
-        render_recommendation(Console(highlight=False), rec, str(log), run.x_axis)
+        with closed_stdout_is_fine():  # names are data: no markup, control characters shown escaped
+            render_recommendation(make_console(), terminal_safe(rec), terminal_safe(str(log)), run.x_axis)
     raise typer.Exit(rec.exit_code())
 
 
@@ -382,16 +441,28 @@ def _watch_live(log: Path, interval: float, options: dict) -> None:
         raise typer.Exit(EXIT_STOP)
 
 
-@app.command()
+@app.command(epilog="Examples:\n\n  curvecheck compare sweep/lr_*.csv\n\n"
+                     "  curvecheck compare new/history.csv --baseline main/history.csv --fail-if 'val_iou < -0.01'")
 def compare(
-    logs: List[Path] = typer.Argument(..., help="The runs of a sweep (files or TensorBoard directories).",
+    logs: List[Path] = typer.Argument(..., metavar="LOG", help="The runs of a sweep (files or TensorBoard directories).",
                                       show_default=False),
     label: Optional[List[str]] = typer.Option(None, "--label",
                                               help="lr=VALUE for each log, in order (default: from the lr column "
                                                    "or the file name)."),
     metric: Optional[str] = typer.Option(None, "--metric", help="Series to rank by (default: the first shared "
                                                                 "validation metric, else val_loss)."),
-    json_flag: bool = typer.Option(False, "--json", help="Print the comparison as JSON."),
+    json_flag: bool = typer.Option(False, "--json", help="Print the comparison as JSON (same as --format json)."),
+    format: str = typer.Option("text", "--format", "-f", help="Output: text, json, markdown, github or sarif."),
+    output: Optional[Path] = typer.Option(None, "--output", "-o", metavar="FILE",
+                                          help="Write the report to FILE instead of standard output."),
+    baseline: Optional[Path] = typer.Option(None, "--baseline", metavar="LOG",
+                                            help="Regression gate: compare each LOG with this run, series by series."),
+    fail_if: Optional[List[str]] = typer.Option(None, "--fail-if", metavar="'METRIC < DELTA'",
+                                                help="With --baseline: exit 1 when the delta (candidate - baseline) "
+                                                     "satisfies this, e.g. 'val_iou < -0.01' or 'val_loss > 5%'. "
+                                                     "Repeatable."),
+    at: str = typer.Option("best", "--at", help="With --baseline: compare the values at each run's best epoch, "
+                                                "its recommended epoch, or its last epoch (best|recommended|last)."),
     sets: Optional[List[str]] = typer.Option(None, "--set", help=_SET_HELP),
     config_file: Optional[Path] = typer.Option(None, "--config", help=_CONFIG_HELP),
     isolated: bool = typer.Option(False, "--isolated", help="Ignore config files."),
@@ -405,8 +476,14 @@ def compare(
     learned), 2 usage or input error.
     """
     from .api import compare as compare_api
-    from .findings import SEVERITY_RANK
 
+    fmt = "json" if json_flag else format
+    if fmt not in ("text", "json", "markdown", "github", "sarif"):
+        raise _fail(f"--format: unknown format '{format}' (choose from text, json, markdown, github, sarif)")
+    if fail_if and baseline is None:
+        raise _fail("--fail-if needs --baseline")
+    if baseline is not None:
+        _gate_cmd(logs, baseline, fail_if or [], at, fmt, output)
     labels = None
     if label:
         if len(label) != len(logs):
@@ -422,37 +499,87 @@ def compare(
                           severities=config.severities)
     except (InputError, UsageError) as exc:
         raise _fail(str(exc)) from None
-    if json_flag:
+    _deliver_comparison(rep, [], fmt, output, list(logs))
+    raise typer.Exit(rep.exit_code(fail_on.value if fail_on else config["fail-on"]))
+
+
+def _gate_cmd(logs: list[Path], baseline: Path, fail_if: list[str], at: str, fmt: str, output: Path | None):
+    """compare --baseline: each candidate against the baseline; exit 1 when a --fail-if condition holds."""
+    from . import api
+    from .gate import gate, parse_condition
+
+    try:
+        conditions = [parse_condition(c) for c in fail_if]
+        base = api.load(baseline)
+    except (InputError, UsageError) as exc:
+        raise _fail(str(exc)) from None
+    gates, failed = [], False
+    for log in logs:
+        try:
+            gates.append(gate(api.load(log), base, conditions, at=at))
+        except InputError as exc:
+            typer.echo(f"curvecheck: error: {_one_line(str(exc))}", err=True)
+            failed = True
+        except UsageError as exc:
+            raise _fail(str(exc)) from None
+    if gates:
+        _deliver_comparison(None, gates, fmt, output, [*logs, baseline])
+    raise typer.Exit(EXIT_INPUT if failed else EXIT_FINDINGS if any(not g.passed for g in gates) else EXIT_OK)
+
+
+def _deliver_comparison(rep, gates: list, fmt: str, output: Path | None, inputs: list[Path]) -> None:
+    import io
+
+    from .names import terminal_safe
+    from .render.recommend import render_gate, render_sweep
+    from .render.terminal import make_console
+
+    def text() -> str:
+        buf = io.StringIO()
+        console = make_console(buf) if output is not None or fmt != "text" else make_console()
+        with console.capture() as captured:
+            if rep is not None:
+                render_sweep(console, terminal_safe(rep))
+            for g in gates:
+                render_gate(console, terminal_safe(g))
+        return captured.get()
+
+    if fmt == "json":
         import json
 
-        typer.echo(json.dumps(rep.to_dict(), indent=2, allow_nan=False))
+        doc = rep.to_dict() if rep is not None else {"schema_version": 1}
+        if gates:
+            doc["gates"] = [g.to_dict() for g in gates]
+        body = json.dumps(doc, indent=2, allow_nan=False) + "\n"
+    elif fmt == "sarif":
+        from .render.sarif import render
+
+        body = render([], gates) + "\n"
+    elif fmt in ("markdown", "github"):
+        from .render import markdown
+
+        body = markdown.render_comparison(rep, gates)
+        if fmt == "github":
+            from .render import github
+
+            github.append_step_summary(body, inputs)
+            body = github.render_comparison(gates, text())
     else:
-        from rich.console import Console
-
-        from .render.recommend import render_sweep
-
-        render_sweep(Console(highlight=False), rep)
-    level = fail_on.value if fail_on else "error"
-    threshold = None if level == "never" else SEVERITY_RANK[level]
-    hit = threshold is not None and any(SEVERITY_RANK[sev] <= threshold for e in rep.entries for sev in e.findings)
-    raise typer.Exit(EXIT_FINDINGS if hit else EXIT_OK)
+        body = text()
+    _deliver(body, output, inputs)
 
 
-def _plot_target(output: Path | None, logs: list[Path], force: bool) -> Path:
-    """Where to write a figure: never onto a log, never over an existing file without --force."""
+def _plot_target(output: Path | None, logs: list[Path], force: bool, replace_figure: bool = False) -> Path:
+    """Where to write a figure: never onto a log (or a link to one), never over a file without leave."""
+    from .output import check_target
     from .render.plot import default_output
 
     target = output or default_output(logs)
+    if target.is_dir():
+        raise UsageError(f"{target}: is a directory: give a file name ending in .png, .svg or .pdf")
     if target.suffix.lower() not in (".png", ".svg", ".pdf"):
         raise UsageError(f"{target}: the figure must be .png, .svg or .pdf")
-    resolved = target.resolve()
-    if any(resolved == Path(log).resolve() for log in logs):
-        raise UsageError(f"{target}: refusing to overwrite a log with a figure")
-    if target.exists() and not force:
-        raise UsageError(f"{target} already exists (use --force to overwrite, or -o to choose another name)")
-    if not target.parent.exists():
-        raise UsageError(f"{target.parent}: no such directory")
-    return target
+    return check_target(target, logs, force=force, replace_figure=replace_figure)
 
 
 def _parse_size(size: str | None) -> tuple[float, float] | None:
@@ -465,9 +592,10 @@ def _parse_size(size: str | None) -> tuple[float, float] | None:
     return w, h
 
 
-@app.command()
+@app.command(epilog="Examples:\n\n  curvecheck plot history.csv\n\n"
+                     "  curvecheck plot sweep/lr_*.csv -o sweep.svg --metrics loss,accuracy")
 def plot(
-    logs: List[Path] = typer.Argument(..., help="Log files or TensorBoard run directories.", show_default=False),
+    logs: List[Path] = typer.Argument(..., metavar="LOG", help="Log files or TensorBoard run directories.", show_default=False),
     output: Optional[Path] = typer.Option(None, "--output", "-o",
                                           help="Figure file (.png, .svg, .pdf). Default: <log>_curvecheck.png in the "
                                                "current directory."),
@@ -493,14 +621,18 @@ def plot(
     try:
         config = _load_config(config_file, isolated, sets)
         target = _plot_target(output, logs, force)
-        api.plot(logs, target, metrics=_split_list([metrics]) if metrics else None, smooth=smooth,
-                 log_y=log_y, grid=grid, dpi=dpi, size=_parse_size(size),
-                 format=log_format.value if log_format else None, segment=segment,
-                 directions=dict(config["direction"]), settings=config.settings, severities=config.severities,
-                 monitors=config["monitor"], strategy=config["strategy"])
+        figure_size = _parse_size(size)
     except (InputError, UsageError) as exc:
         raise _fail(str(exc)) from None
-    typer.echo(f"wrote {target}")
+    drawn = _draw(lambda: api.plot(logs, target, metrics=_split_list([metrics]) if metrics else None, smooth=smooth,
+                                   log_y=log_y, grid=grid, dpi=dpi, size=figure_size,
+                                   format=log_format.value if log_format else None, segment=segment,
+                                   directions=dict(config["direction"]), settings=config.settings,
+                                   severities=config.severities, monitors=config["monitor"],
+                                   strategy=config["strategy"]), [str(p) for p in logs])
+    if not drawn:
+        raise typer.Exit(EXIT_INPUT)
+    typer.echo(f"wrote {_one_line(str(target))}")
 
 
 def _split_list(items: list[str] | None) -> list[str] | None:
@@ -560,6 +692,18 @@ def _toml_value(value) -> str:
     return f"{value:g}" if isinstance(value, float) else str(value)
 
 
+def _tolerate_legacy_encodings() -> None:
+    """On a non-UTF-8 stdout (a Windows cp1252 console, LANG=C) print what cannot be encoded as
+    backslash escapes instead of crashing; the text report also switches to ASCII glyphs."""
+    for stream in (sys.stdout, sys.stderr):
+        encoding = (getattr(stream, "encoding", None) or "").lower().replace("-", "")
+        if encoding != "utf8" and hasattr(stream, "reconfigure"):
+            try:
+                stream.reconfigure(errors="backslashreplace")
+            except (ValueError, OSError):
+                pass
+
+
 def main() -> None:
     """Entry point: never show a traceback to the user (CURVECHECK_DEBUG=1 shows it)."""
     import warnings
@@ -567,13 +711,16 @@ def main() -> None:
     # Overflow to inf in absurd logs (values near 1e308) is handled and reported by the checks;
     # numpy's RuntimeWarnings would only be noise on the user's terminal.
     warnings.filterwarnings("ignore", category=RuntimeWarning)
+    _tolerate_legacy_encodings()
     try:
         app()
     except CurvecheckError as exc:
-        typer.echo(f"curvecheck: error: {exc}", err=True)
+        typer.echo(f"curvecheck: error: {_one_line(str(exc))}", err=True)
         sys.exit(EXIT_INPUT)
     except KeyboardInterrupt:
         sys.exit(130)
+    except BrokenPipeError:  # stdout closed early outside a guarded report: the reader left, not an error
+        os._exit(EXIT_OK)  # not sys.exit: the flush at exit would hit the closed pipe again
     except Exception as exc:  # a bug in curvecheck: one line, and how to see more
         if os.environ.get("CURVECHECK_DEBUG"):
             raise

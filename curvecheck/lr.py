@@ -17,7 +17,7 @@ import numpy as np
 
 from .checks.base import slope_t
 from .checks.never_learned import COLLAPSE_SIGNALS
-from .findings import Finding, evidence_dict, json_safe
+from .findings import SEVERITY_RANK, Finding, evidence_dict, json_safe
 from .model import Run
 from .numbers import fmt, fx
 from .signal import best_index, noise_level, per_evaluation, rolling_median, tensorboard_smooth
@@ -373,6 +373,16 @@ class SweepReport:
         return json_safe({"schema_version": 1, "metric": self.metric, "direction": self.direction,
                           "best_source": self.best_source, "best_lr": self.best_lr, "bracketed": self.bracketed,
                           "summary": self.summary, "runs": [e.to_dict() for e in self.entries]})
+
+    def exit_code(self, fail_on: str = "error") -> int:
+        """1 when a run of the sweep has a finding at ``fail_on`` or worse ('never' disables), else 0."""
+        if fail_on == "never":
+            return 0
+        if fail_on not in SEVERITY_RANK:
+            from .errors import UsageError
+
+            raise UsageError(f"fail-on must be one of error, warning, info, never; got {fail_on!r}")
+        return int(any(n and SEVERITY_RANK[sev] <= SEVERITY_RANK[fail_on] for e in self.entries for sev, n in e.findings.items()))
 
 
 def unique_names(sources: list[str]) -> list[str]:

@@ -63,7 +63,8 @@ class StuckMetric(Check):
     while the loss of the same split fell by more than ``loss_change`` (relative) over that stretch
     (or is NaN, or the value is trivial: a dead network's metric is stuck whatever its loss does), or (b) sits at a trivial value for the second half of the run: IoU, Dice, F1, precision,
     recall or mAP below ``zero_level``, or AUC within ``auc_band`` of 0.5. A metric at its ceiling
-    (1.0) is not stuck. A stuck accuracy is named when the loss confirms it: the majority share
+    (1.0) is not stuck, nor one that climbed to just below it (its distance to 1.0 under
+    ``ceiling_headroom`` of its progress: 0.997 after starting at 0.5). A stuck accuracy is named when the loss confirms it: the majority share
     (predicting the prior costs a cross-entropy H(p)) or chance for k classes.
 
     Why it matters: the loss improving while the metric stays put means the model learns the
@@ -93,6 +94,8 @@ class StuckMetric(Check):
             0.05, "relative loss fall over the same epochs that shows the model is still learning")
         zero_level: float = setting(0.01, "IoU/Dice/F1/precision/recall/mAP below this over the second half is trivial")
         auc_band: float = setting(0.02, "AUC within this of 0.5 over the second half is chance level")
+        ceiling_headroom: float = setting(
+            0.05, "a [0, 1] metric whose distance to 1.0 is under this share of its progress so far is saturated")
 
     settings: Settings
 
@@ -147,6 +150,8 @@ class StuckMetric(Check):
         if stretch is None or c.at_ceiling and c.values[stretch[1]] >= 1.0 - 1e-9:
             return None  # 100% accuracy is saturation (see CC201 for memorisation), not a stuck metric
         first, last = stretch
+        if self._saturated(c, first, last):
+            return None
         unit = ctx.x_axis
         x0, x1 = c.x[first], c.x[last]
         value = float(np.median(c.values[first:last + 1]))
@@ -174,6 +179,15 @@ class StuckMetric(Check):
         return self.finding(series=[c.name] + ([loss.name] if loss is not None else []),
                             epochs={"start": x0, "end": x1}, message=msg, evidence=ev,
                             advice=self._advice(c.series.kind))
+
+    def _saturated(self, c: Curve, first: int, last: int) -> bool:
+        """A [0, 1] metric that climbed and sits just below 1.0 (0.997 after starting at 0.5) has no room
+        left to move: that is convergence, not a stuck metric (a trivial value never climbed)."""
+        if c.series.kind not in METRIC_KINDS or c.sign < 0:
+            return False
+        value = float(np.median(c.values[first:last + 1]))
+        progress = value - float(np.min(c.values[:first + 1]))
+        return 0 <= 1.0 - value <= self.settings.ceiling_headroom * progress
 
     def _trivial_tail(self, ctx: RunContext, c: Curve, min_len: int) -> tuple[int, int] | None:
         """A large validation set's accuracy wobbles by a few samples: the last ``min_len`` points within

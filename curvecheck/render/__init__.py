@@ -28,7 +28,30 @@ def _json(report: Report, quiet: bool = False) -> str:
     return render_json(report) + "\n"
 
 
-RENDERERS: dict[str, Renderer] = {"text": _text, "json": _json}
+def _markdown(report: Report, quiet: bool = False) -> str:
+    from .markdown import render_analysis
+
+    return render_analysis(report)
+
+
+def _github(report: Report, quiet: bool = False) -> str:
+    """Annotations + the text report; the Markdown report is appended to $GITHUB_STEP_SUMMARY."""
+    from . import github
+    from .markdown import render_analysis
+    from .terminal import render_text
+
+    github.append_step_summary(render_analysis(report), [r.source for r in report.runs])
+    return github.render_analysis(report, render_text(report, quiet=quiet))
+
+
+def _sarif(report: Report, quiet: bool = False) -> str:
+    from .sarif import render
+
+    return render([(r.source, r.findings) for r in report.runs]) + "\n"
+
+
+RENDERERS: dict[str, Renderer] = {"text": _text, "json": _json, "markdown": _markdown, "github": _github,
+                                  "sarif": _sarif}
 
 
 def register(name: str, renderer: Renderer) -> None:

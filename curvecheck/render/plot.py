@@ -17,6 +17,7 @@ import numpy as np
 from ..marks import Marks, build_marks
 from ..metrics import BOUNDED_KINDS
 from ..model import Run, Series
+from ..names import figure_text
 from ..report import RunReport
 from ..signal import tensorboard_smooth
 
@@ -60,7 +61,7 @@ def _quantity(s: Series) -> tuple[str, str]:
     """(panel key, title): train and val versions of one quantity share a panel."""
     if s.kind == "lr":
         return "lr", "learning rate"
-    return f"{s.kind}:{s.info.base}", _display_name(s)
+    return f"{s.kind}:{s.info.base}", figure_text(_display_name(s))
 
 
 _SPLIT_PREFIXES = ("metrics/", "validation/", "val/", "val_", "eval_", "eval/", "train/", "train_", "training/")
@@ -104,15 +105,25 @@ def default_output(logs: Sequence[str | Path], suffix: str = ".png") -> Path:
 
 
 def _label(s: Series, run_label: str | None) -> str:
-    return f"{run_label} {s.name}" if run_label else s.name
+    return figure_text(f"{run_label} {s.name}" if run_label else s.name)
+
+
+# Matplotlib cannot place an axis whose data span overflows a float (1e308 - -1e308 = inf), and its
+# transforms turn singular well before that (a span of 2e300 already fails): values beyond this are
+# drawn at this edge (the report gives the real numbers).
+_MAX_DRAWN = 1e150
+
+
+def _drawable(values: np.ndarray) -> np.ndarray:
+    return np.where(np.isfinite(values), np.clip(values, -_MAX_DRAWN, _MAX_DRAWN), values)
 
 
 def _draw_series(ax, s: Series, colour: str, smooth: float, run_label: str | None, dashed: bool = False) -> None:
-    x, y = decimate(s.x, s.values)
+    x, y = decimate(s.x, _drawable(s.values))
     ls = "--" if dashed else "-"
     if smooth and s.kind != "lr":
         ax.plot(x, y, color=colour, lw=0.8, alpha=0.35, ls=ls)
-        sm = tensorboard_smooth(s.values, smooth)
+        sm = _drawable(tensorboard_smooth(_drawable(s.values), smooth))
         xs, ys = decimate(s.x, sm)
         ax.plot(xs, ys, color=colour, lw=2.0, ls=ls, label=_label(s, run_label))
     else:
@@ -135,8 +146,9 @@ def _mark_best(ax, s: Series, colour: str, marks: Marks) -> bool:
     if not at.size:
         return False
     i = int(at[0])
-    ax.plot([s.x[i]], [s.values[i]], marker="*", ms=13, color=colour, mec="black", mew=0.6, zorder=6, ls="none")
-    ax.annotate(f"{s.x[i]:g}", (s.x[i], s.values[i]), xytext=(0, 7 if s.direction == "max" else -12),
+    y = float(_drawable(s.values[i:i + 1])[0])
+    ax.plot([s.x[i]], [y], marker="*", ms=13, color=colour, mec="black", mew=0.6, zorder=6, ls="none")
+    ax.annotate(f"{s.x[i]:g}", (s.x[i], y), xytext=(0, 7 if s.direction == "max" else -12),
                 textcoords="offset points", ha="center", fontsize=7, color=colour, zorder=7)
     return True
 
@@ -239,7 +251,7 @@ def _legend_handles(used: set[str], smooth: float, unit: str = "epoch"):
 
 
 def _panel_values(panel: Panel) -> np.ndarray:
-    vals = [s.values[s.finite] for s in panel.series if s.finite.any()]
+    vals = [_drawable(s.values[s.finite]) for s in panel.series if s.finite.any()]
     return np.concatenate(vals) if vals else np.array([])
 
 
@@ -260,7 +272,7 @@ def _style_axis(ax, panel: Panel, x_axis: str, log_y: bool, legend: bool = True)
     elif v.size > 10:
         # like TensorBoard's "ignore outliers in chart scaling": a huge first epoch should not
         # flatten the rest of the run. Per series, so that no series is pushed out of view.
-        per = [s.values[s.finite] for s in panel.series if s.finite.sum() > 3]
+        per = [_drawable(s.values[s.finite]) for s in panel.series if s.finite.sum() > 3]
         lo = min(np.percentile(x, 2) for x in per) if per else v.min()
         hi = max(np.percentile(x, 98) for x in per) if per else v.max()
         full = v.max() - v.min()
@@ -283,7 +295,8 @@ def _run_labels(runs: list[Run]) -> list[str]:
     labels = []
     for run, name in zip(runs, names):
         lr, _ = lr_of_run(run)
-        labels.append(f"{name} (lr {lr:g})" if lr is not None and f"{lr:g}" not in name else name)
+        label = f"{name} (lr {lr:g})" if lr is not None and f"{lr:g}" not in name else name
+        labels.append(figure_text(label))
     return labels
 
 
@@ -389,8 +402,13 @@ def save_figure(fig: Figure, output: Path, dpi: int = 120) -> Path:
     """Write a figure (.png, .svg with text kept as text, .pdf) without touching matplotlib's global state."""
     import matplotlib
 
+    from ..output import atomic_write
+
+    fmt = output.suffix.lower().lstrip(".") or "png"
     with matplotlib.rc_context({"svg.fonttype": "none"}):  # SVG text stays text: searchable and editable
-        fig.savefig(output, dpi=dpi, metadata={"Software": "curvecheck"} if output.suffix == ".png" else None)
+        # a temporary file renamed into place: never written into an existing inode (a hard link to a log)
+        atomic_write(output, lambda tmp: fig.savefig(tmp, format=fmt, dpi=dpi,
+                                                     metadata={"Software": "curvecheck"} if fmt == "png" else None))
     return output
 
 
@@ -412,7 +430,9 @@ def build_figure(runs: list[Run], reports: list[RunReport], *, metrics: list[str
     if not keys:
         from ..errors import UsageError
 
-        raise UsageError("nothing to plot: no series match --metrics" if metrics else "nothing to plot")
+        sources = ", ".join(r.source for r in runs)
+        raise UsageError(f"{sources}: nothing to plot: no series match --metrics {','.join(metrics)}" if metrics
+                         else f"{sources}: nothing to plot: no series with a direction or learning rate")
     grid = grid and len(runs) > 1
     overlay = len(runs) > 1 and not grid
     # a grid gives each run only its own panels (in the common order), so runs that log different
@@ -481,7 +501,8 @@ def build_figure(runs: list[Run], reports: list[RunReport], *, metrics: list[str
         for ax in row_axes:
             if not ax.lines and not ax.collections:
                 ax.set_visible(False)
-    title = Path(runs[0].source.rstrip("/")).name if len(runs) == 1 else f"{len(runs)} runs" + _winner(sweep)
+    title = figure_text(Path(runs[0].source.rstrip("/")).name if len(runs) == 1
+                        else f"{len(runs)} runs" + _winner(sweep))
     fig.suptitle(f"curvecheck: {title}", fontsize=12, x=0.01, ha="left")
     fig.legend(handles=_legend_handles(used, smooth, reports[0].x_axis), loc="lower center",
                ncol=min(8, len(used) + 2), fontsize=8, frameon=False)

@@ -60,7 +60,7 @@ def recommendation_text(rec: Recommendation, x_axis: str = "epoch") -> Text:
 
 
 def render_recommendation(console: Console, rec: Recommendation, source: str, x_axis: str = "epoch") -> None:
-    console.print(Panel(recommendation_text(rec, x_axis), title=f"recommend-stop: {source}", title_align="left",
+    console.print(Panel(recommendation_text(rec, x_axis), title=Text(f"recommend-stop: {source}"), title_align="left",
                         expand=False))
 
 
@@ -84,9 +84,36 @@ def render_sweep(console: Console, rep: SweepReport) -> None:
                       ("at epoch", "right"), ("lr verdict", "left")):
         table.add_column(col, justify="right" if just == "right" else "left")
     for e in sorted(rep.entries, key=lambda e: e.rank or 10**6):
-        table.add_row(str(e.rank or "–"), e.name or Path(e.source).name, f"{e.lr:g}" if e.lr is not None else "?",
-                      fmt(e.best) if e.best is not None else "–", fx(e.best_epoch) if e.best_epoch is not None else "–",
+        table.add_row(str(e.rank or "-"), Text(e.name or Path(e.source).name), f"{e.lr:g}" if e.lr is not None else "?",
+                      fmt(e.best) if e.best is not None else "-", fx(e.best_epoch) if e.best_epoch is not None else "-",
                       Text(e.verdict.replace("_", " "), style=_VERDICT.get(e.verdict, "")))
     console.print(table)
     for line in rep.summary:
         console.print(Text(f"- {line}"))
+
+
+_GATE_VERDICT = {"better": ("better", "green"), "worse": ("worse", "bold red"),
+                 "within_noise": ("within noise", "dim"), "unknown": ("?", "dim")}
+
+
+def render_gate(console: Console, result) -> None:
+    """The regression gate: per series, baseline vs candidate at the chosen epochs, delta and noise band."""
+    console.print(Text(f"{result.candidate} vs baseline {result.baseline} (values at each run's {result.at} epoch)",
+                       style="bold"))
+    table = Table(header_style="bold")
+    for col in ("series", "baseline", "at epoch", "candidate", "at epoch", "delta", "noise band", ""):
+        table.add_column(col, justify="left" if col in ("series", "") else "right")
+    for d in result.deltas:
+        word, style = _GATE_VERDICT[d.verdict]
+        table.add_row(Text(d.metric), fmt(d.baseline) if d.baseline is not None else "-",
+                      fx(d.baseline_epoch) if d.baseline_epoch is not None else "-",
+                      fmt(d.candidate) if d.candidate is not None else "-",
+                      fx(d.candidate_epoch) if d.candidate_epoch is not None else "-",
+                      "-" if d.delta is None else f"{d.delta:+.4g}",
+                      "-" if d.noise_band is None else f"+/-{d.noise_band:.2g}", Text(word, style=style))
+    console.print(table)
+    if result.conditions:
+        if result.passed:
+            console.print(Text(f"gate passed: none of {', '.join(map(str, result.conditions))} holds", style="green"))
+        else:
+            console.print(Text(f"gate FAILED: {'; '.join(result.failed)}", style="bold red"))

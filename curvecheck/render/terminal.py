@@ -6,6 +6,7 @@ import math
 import os
 import sys
 import textwrap
+from typing import IO
 
 from rich.console import Console
 from rich.table import Table
@@ -15,30 +16,35 @@ from ..numbers import fx
 from ..report import Report, RunReport
 
 _BARS = "▁▂▃▄▅▆▇█"
+_ASCII_BARS = "_.-~=+*#"
 
 
-def sparkline(values: list[float], width: int = 24) -> str:
-    """A unicode sparkline; '·' marks NaN/inf buckets. Bucket means when longer than ``width``."""
+def sparkline(values: list[float], width: int = 24, ascii_only: bool = False) -> str:
+    """A sparkline of the whole run: one character per point up to ``width`` points, bucket means
+    beyond. '·' ('.' in ASCII) marks buckets holding NaN/inf."""
     if not values:
         return ""
+    bars, missing = (_ASCII_BARS, "?") if ascii_only else (_BARS, "·")
     n = len(values)
-    buckets = [values[int(i * n / width): max(int((i + 1) * n / width), int(i * n / width) + 1)]
-               for i in range(min(width, n))]
+    cells = min(width, n)
+    # bucket i covers values[n*i/cells : n*(i+1)/cells]: every point falls in exactly one bucket
+    edges = [n * i // cells for i in range(cells + 1)]
     means = []
-    for b in buckets:
-        finite = [v for v in b if math.isfinite(v)]
-        means.append(sum(finite) / len(finite) if len(finite) == len(b) else None)
+    for a, b in zip(edges[:-1], edges[1:]):
+        bucket = values[a:b]
+        # halves keep values near 1e308 from overflowing to inf in the sum
+        means.append(sum(v / 2 for v in bucket) / len(bucket) if all(math.isfinite(v) for v in bucket) else None)
     finite = [m for m in means if m is not None]
     if not finite:
-        return "·" * len(means)
+        return missing * len(means)
     lo, hi = min(finite), max(finite)
     span = hi - lo or 1.0
-    return "".join("·" if m is None else _BARS[min(7, int((m - lo) / span * 7.999))] for m in means)
+    return "".join(missing if m is None else bars[min(7, int((m - lo) / span * 7.999))] for m in means)
 
 
 def fmt_value(v: float | None) -> str:
     if v is None:
-        return "–"
+        return "-"
     if not math.isfinite(v):
         return str(v)
     a = abs(v)
@@ -48,7 +54,7 @@ def fmt_value(v: float | None) -> str:
 
 
 def fmt_x(v: float | None) -> str:
-    return "–" if v is None else fx(v)
+    return "-" if v is None else fx(v)
 
 
 def _ranges(xs: list[float]) -> str:
@@ -74,7 +80,7 @@ def _axis_line(run: RunReport) -> str:
     return f"{run.num_points} {run.x_axis}s ({span}, numbered as in the log)"
 
 
-def _series_table(run: RunReport, width: int) -> Table:
+def _series_table(run: RunReport, width: int, ascii_only: bool = False) -> Table:
     x = run.x_axis
     table = Table(show_edge=False, header_style="bold", pad_edge=False, expand=False)
     table.add_column("series", no_wrap=True)
@@ -90,9 +96,10 @@ def _series_table(run: RunReport, width: int) -> Table:
         table.add_column("non-finite")
     spark_width = 24 if width >= 110 else 12
     for s in shown:
-        arrow = {"min": " ↓", "max": " ↑"}.get(s.direction, "")
-        row: list[str | Text] = [s.name, f"{s.kind}{arrow}", sparkline(s.sparkline_values, spark_width),
-               fmt_value(s.first), fmt_value(s.best), fmt_x(s.best_epoch), fmt_value(s.last)]
+        arrow = (_ASCII_ARROWS if ascii_only else _ARROWS).get(s.direction, "")
+        row: list[Text | str] = [Text(s.name), f"{s.kind}{arrow}", sparkline(s.sparkline_values, spark_width,
+                                                                             ascii_only),
+                                 fmt_value(s.first), fmt_value(s.best), fmt_x(s.best_epoch), fmt_value(s.last)]
         if with_nan:
             bad = f"{len(s.nan_epochs)} ({x} {_ranges(s.nan_epochs)})" if s.nan_epochs else ""
             row.append(Text(bad, style="red"))
@@ -100,6 +107,8 @@ def _series_table(run: RunReport, width: int) -> Table:
     return table
 
 
+_ARROWS = {"min": " ↓", "max": " ↑"}
+_ASCII_ARROWS = {"min": " (min)", "max": " (max)"}
 _SEVERITY_STYLE = {"error": "bold red", "warning": "yellow", "info": "blue"}
 
 
@@ -142,8 +151,8 @@ def render_run(console: Console, run: RunReport, quiet: bool = False) -> None:
         render_findings(console, run)
         console.print()
         return
-    console.print(f"  format: {run.format}   x-axis: {_axis_line(run)}")
-    console.print(_series_table(run, console.width))
+    console.print(Text(f"  format: {run.format}   x-axis: {_axis_line(run)}"))
+    console.print(_series_table(run, console.width, needs_ascii(console)))
     hidden = [s.name for s in run.series if not s.is_signal]
     if hidden:
         console.print(Text(f"  not curves (bookkeeping columns): {', '.join(hidden)}", style="dim"))
@@ -170,25 +179,57 @@ def _render_verdicts(console: Console, run: RunReport) -> None:
                                     indent=0 if i == 0 else 2))
 
 
-def _console() -> Console:
-    # Piped output is read in files and CI logs: don't wrap it at 80 columns.
-    width = None if sys.stdout.isatty() else int(os.environ.get("COLUMNS", "120"))
-    return Console(highlight=False, width=width)
+class _ReportConsole(Console):
+    def on_broken_pipe(self) -> None:
+        """The reader stopped early (``| head``): drop the rest of the report, keep the command's exit
+        code (Rich's default exits 1, which would read as "findings")."""
+        self.quiet = True
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+
+
+def make_console(file: IO[str] | None = None) -> Console:
+    """The console every text report prints to.
+
+    Markup is off (a series named ``val_[link=http://x]loss[/link]`` is printed as written).
+    Output that is not a terminal (a pipe, a file, a CI log) is never hard-wrapped: long lines
+    stay whole, so paths and messages can be searched and copied.
+    """
+    stream = file if file is not None else sys.stdout
+    is_tty = hasattr(stream, "isatty") and stream.isatty()
+    return _ReportConsole(file=file, highlight=False, markup=False, emoji=False, width=None if is_tty else _NO_WRAP)
+
+
+_NO_WRAP = 100_000
+
+
+def needs_ascii(console: Console) -> bool:
+    """True when the output's encoding cannot show the arrows and sparkline blocks (e.g. cp1252)."""
+    try:
+        "↓▁█·".encode(console.encoding or "ascii")
+    except (UnicodeEncodeError, LookupError):
+        return True
+    return False
 
 
 def render_terminal(report: Report, console: Console | None = None, quiet: bool = False) -> None:
-    console = console or _console()
+    from ..names import terminal_safe
+
+    console = console or make_console()
     for run in report.runs:
-        render_run(console, run, quiet)
+        render_run(console, terminal_safe(run), quiet)
 
 
 def render_text(report: Report, quiet: bool = False) -> str:
     """The terminal report as a string (with colour codes only when stdout is a colour terminal)."""
-    console = _console()
+    from ..names import terminal_safe
+
+    console = make_console()
     with console.capture() as captured:
         render_terminal(report, console, quiet)
         if len(report.runs) + len(report.errors) > 1:  # several runs: a summary table across them
             from .summary import render_summary
 
-            render_summary(report, console)
+            render_summary(terminal_safe(report), console)
     return captured.get()

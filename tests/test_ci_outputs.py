@@ -1,0 +1,167 @@
+"""CI-native outputs, run as CI runs them: a subprocess with CI=true and a temporary GITHUB_STEP_SUMMARY.
+
+Checked on a healthy, an overfitting and a NaN log: the GitHub annotations, the step summary, the
+SARIF (validated against the SARIF 2.1.0 schema), the Markdown (rendered to HTML) and the exit codes.
+"""
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import jsonschema
+import pytest
+from markdown_it import MarkdownIt
+
+from .conftest import DATA, SAMPLES
+
+HEALTHY = SAMPLES / "lr_sweep" / "lr_0.05.csv"
+OVERFITTING = SAMPLES / "overfitting_mlp.csv"
+NAN = SAMPLES / "nan_divergence.csv"
+SARIF_SCHEMA = json.loads((DATA / "schemas" / "sarif-2.1.0-rtm.5.json").read_text())
+
+
+def ci(*args, summary: Path | None = None, cwd=None, encoding="utf-8", **env):
+    base = {"PATH": os.environ["PATH"], "CI": "true", "GITHUB_ACTIONS": "true", "NO_COLOR": "1",
+            "PYTHONIOENCODING": encoding}
+    if "PYTHONPATH" in os.environ:  # lets the same tests run against another checkout
+        base["PYTHONPATH"] = os.environ["PYTHONPATH"]
+    if summary is not None:
+        base["GITHUB_STEP_SUMMARY"] = str(summary)
+    base.update(env)
+    res = subprocess.run([sys.executable, "-m", "curvecheck", *map(str, args)], capture_output=True, cwd=cwd,
+                         env=base)
+    return res.returncode, res.stdout.decode(encoding), res.stderr.decode(encoding)
+
+
+def annotations(stdout: str) -> list[str]:
+    return [line for line in stdout.splitlines() if line.startswith("::")]
+
+
+@pytest.mark.parametrize("log, code, levels", [
+    (HEALTHY, 0, set()),
+    (OVERFITTING, 0, {"warning"}),
+    (NAN, 1, {"error"}),
+])
+def test_github_format_annotates_findings_and_appends_the_step_summary(tmp_path, log, code, levels):
+    summary = tmp_path / "summary.md"
+    summary.write_text("earlier step\n")
+    rc, out, err = ci("analyze", log, "--format", "github", summary=summary)
+    assert rc == code, err
+    found = {line[2:].split(" ", 1)[0] for line in annotations(out)} - {"notice"}
+    assert found == levels
+    for line in annotations(out):
+        assert f"file={log}," in line and ",title=CC" in line and "\n" not in line
+    assert str(log) in out  # the text report follows the annotations for the job log
+    text = summary.read_text()
+    assert text.startswith("earlier step\n") and f"### curvecheck: `{log}`" in text
+
+
+def test_github_annotation_carries_the_nan_finding():
+    rc, out, _ = ci("analyze", NAN, "--format", "github")
+    line = next(a for a in annotations(out) if a.startswith("::error"))
+    assert line.startswith(f"::error file={NAN},title=CC101 non-finite::") and "NaN from epoch 12" in line
+
+
+def test_fail_on_warning_makes_the_overfitting_run_fail():
+    assert ci("analyze", OVERFITTING, "--format", "github", "--fail-on", "warning")[0] == 1
+
+
+@pytest.mark.parametrize("log", [HEALTHY, OVERFITTING, NAN])
+def test_sarif_is_valid_sarif_2_1_0_with_one_result_per_finding(tmp_path, log):
+    out = tmp_path / "report.sarif"
+    rc, _, err = ci("analyze", log, "--format", "sarif", "--output", out)
+    assert rc in (0, 1) and f"wrote {out}" in err
+    doc = json.loads(out.read_text())
+    jsonschema.validate(doc, SARIF_SCHEMA)
+    findings = json.loads(ci("analyze", log, "--json")[1])["runs"][0]["findings"]
+    results = doc["runs"][0]["results"]
+    assert [r["ruleId"] for r in results] == [f["code"] for f in findings]
+    rules = doc["runs"][0]["tool"]["driver"]["rules"]
+    for r in results:
+        rule = rules[r["ruleIndex"]]
+        assert rule["id"] == r["ruleId"] and "What it detects" in rule["help"]["text"]
+        assert r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] == str(log)
+
+
+def test_markdown_report_renders_to_html_with_a_findings_table():
+    rc, out, _ = ci("analyze", OVERFITTING, "--format", "markdown")
+    assert rc == 0
+    html = MarkdownIt("commonmark", {"html": True}).enable("table").render(out)
+    assert html.count("<table>") == 2  # findings, series
+    assert "<td>⚠️ warning</td>" in html or ":warning: warning" in html
+    assert "CC201 overfitting" in html and "<strong>Recommendation:</strong> keep epoch 11" in html
+
+
+def test_compare_has_the_same_formats(tmp_path):
+    sweep = sorted((SAMPLES / "lr_sweep").glob("*.csv"))
+    rc, out, _ = ci("compare", *sweep, "--format", "markdown")
+    assert rc == 1 and "| 1 | `lr_0.05.csv` |" in out  # 1: lr 2.5 never learned (CC104, an error)
+    rc, out, _ = ci("compare", *sweep, "--format", "sarif")
+    jsonschema.validate(json.loads(out), SARIF_SCHEMA)
+
+
+def test_exit_codes_are_the_same_for_every_command():
+    sweep = sorted((SAMPLES / "lr_sweep").glob("*.csv"))
+    # 1: a finding at --fail-on, for every command that has findings
+    assert ci("analyze", NAN)[0] == 1
+    assert ci("recommend-stop", NAN)[0] == 1
+    assert ci("compare", *sweep)[0] == 1  # lr 2.5 never learned: an error finding, as in analyze
+    assert ci("compare", *sweep, "--fail-on", "never")[0] == 0
+    # 2: usage or input error, one line
+    for args in (("analyze", "missing.csv"), ("recommend-stop", "missing.csv"), ("compare", "missing.csv", HEALTHY),
+                 ("analyze", HEALTHY, "--format", "yaml")):
+        rc, _, err = ci(*args)
+        assert rc == 2, args
+    rc, _, err = ci("analyze", "missing.csv")
+    assert err.count("\n") == 1
+
+
+def test_piped_text_is_never_hard_wrapped(tmp_path):
+    deep = tmp_path / ("a_rather_long_directory_name_for_experiments_" * 3) / "run"
+    deep.mkdir(parents=True)
+    log = deep / "history.csv"
+    log.write_bytes(OVERFITTING.read_bytes())
+    for cmd in ("analyze",):
+        rc, out, _ = ci(cmd, log, COLUMNS="60")
+        assert rc == 0
+        assert any(str(log) in line for line in out.splitlines()), cmd
+    rc, out, _ = ci("analyze", log)
+    message = json.loads(ci("analyze", log, "--json")[1])["runs"][0]["findings"][0]["message"]
+    assert message in out  # the whole message on one line
+
+
+def test_non_utf8_stdout_falls_back_to_ascii(tmp_path):
+    for log in (OVERFITTING, NAN):
+        rc, out, err = ci("analyze", log, encoding="cp1252")
+        assert rc in (0, 1) and "internal error" not in err
+        assert "loss (min)" in out and "↓" not in out
+    rc, out, err = ci("analyze", OVERFITTING, encoding="ascii")
+    assert rc == 0 and "internal error" not in err and "(max)" in out
+
+
+def test_closed_stdout_keeps_the_exit_code(tmp_path):
+    """`curvecheck analyze x.csv | head` must not turn into exit 1 ("findings") or an internal error."""
+    for log, expected in ((HEALTHY, 0), (NAN, 1)):
+        for fmt in ("text", "json", "markdown"):
+            read_end, write_end = os.pipe()
+            os.close(read_end)  # the reader is gone before curvecheck writes anything
+            env = {"PATH": os.environ["PATH"], "NO_COLOR": "1"}
+            if "PYTHONPATH" in os.environ:
+                env["PYTHONPATH"] = os.environ["PYTHONPATH"]
+            res = subprocess.run([sys.executable, "-m", "curvecheck", "analyze", str(log), "--format", fmt],
+                                 stdout=write_end, stderr=subprocess.PIPE, env=env)
+            os.close(write_end)
+            assert res.returncode == expected, (fmt, res.stderr)
+            assert b"error" not in res.stderr and b"Exception" not in res.stderr
+
+
+def test_version_completion_and_examples():
+    rc, out, _ = ci("-V")
+    assert rc == 0 and out.startswith("curvecheck ")
+    rc, out, _ = ci("--help")
+    assert "--install-completion" in out
+    for cmd in ("analyze", "compare", "plot"):
+        rc, out, _ = ci(cmd, "--help")
+        assert rc == 0 and "Examples:" in out and "<list" not in out.lower() and "{LOG}..." in out
