@@ -174,3 +174,12 @@ def test_stuck_metric_within_one_quantum_anywhere_and_regression_metrics():
     (mae,) = [f for f in curvecheck.analyze(CORPUS / "keras_csv/AmineEchraibi-BrainCNN__BrainCNN.log").runs[0].findings
               if f.code == "CC205"]
     assert mae.evidence.metric == "mean_absolute_error" and mae.evidence.stretch_points == 353
+
+
+def test_per_step_loss_that_learned_within_the_first_evaluation_then_diverged_is_not_never_learned():
+    """HF Whisper fine-tune: the per-step loss falls 0.83 -> 0.12 before the first evaluation (step 250),
+    then climbs under a rising LR. Binned per evaluation, the first bin already holds the descent; the
+    run's start is its first logged value, so this is a divergence (CC102), not a dead network."""
+    codes = {f.code for f in curvecheck.analyze(CORPUS / "hf_trainer_state/ByErenOzer-Whisper_Finetune__trainer_state.json")
+             .runs[0].findings}
+    assert "CC102" in codes and "CC104" not in codes

@@ -169,9 +169,13 @@ class NeverLearned(Check):
             level = float(np.median(c.values[-max(3, (c.n - frozen) // 4):]))
             # far above the frozen level and above the next epochs too (a healthy first epoch is not)
             exploded = c.values[0] >= self.settings.explode_ratio * max(abs(level), float(np.median(c.values[1:3])))
-            never_below_start = float(np.min(c.values[frozen:])) >= c.values[0] - self._tolerance(c, frozen)
+            # the run's start is its first logged value, not the first per-evaluation average of a per-step
+            # loss (which already holds the early descent of a run that learned within one interval)
+            logged = loss.values[loss.finite] if loss is not None else np.array([])  # ctx.curve may be binned
+            start_value = float(logged[0]) if logged.size else float(c.values[0])
+            never_below_start = float(np.min(c.values[frozen:])) >= start_value - self._tolerance(c, frozen)
             if exploded or never_below_start or trivial:
-                return [self._frozen_finding(ctx, c, frozen, level, exploded, trivial)]
+                return [self._frozen_finding(ctx, c, frozen, level, exploded, trivial, start_value)]
         if trivial:
             return [self._trivial_finding(ctx, trivial)]
         return []
@@ -253,14 +257,14 @@ class NeverLearned(Check):
                             evidence=ev, advice=self._advice(collapse=True))
 
     def _frozen_finding(self, ctx: RunContext, c: Curve, frozen: int, level: float, exploded: bool,
-                        trivial: list[TrivialValue]) -> Finding:
+                        trivial: list[TrivialValue], start_value: float) -> Finding:
         unit = ctx.x_axis
         tol = self._tolerance(c, frozen)
         improvement = self._improvement_after(c, frozen)
         signal = "explosion_then_frozen" if exploded else "frozen_loss"
         head = trivial[0] if trivial else None
         ev = self.Evidence(signal=signal, loss=c.name, frozen_from=c.x[frozen], frozen_level=level,
-                           first_value=c.values[0], improvement_after=improvement, tolerance=tol,
+                           first_value=start_value, improvement_after=improvement, tolerance=tol,
                            metric=head.metric if head else None, trivial_value=head.value if head else None,
                            trivial_meaning=head.meaning if head else None,
                            prior_entropy=head.prior_entropy if head else None)
@@ -276,8 +280,8 @@ class NeverLearned(Check):
                    f"{unit} {fx(c.x[frozen])} it improved by {fmt(improvement)}, {rule}.")
         if exploded:
             msg += f" Its first {unit} exploded to {fmt(c.values[0])}."
-        elif level >= c.values[0] - tol:
-            msg += f" It never got below its first value {fmt(c.values[0])}."
+        elif level >= start_value - tol:
+            msg += f" It never got below its first value {fmt(start_value)}."
         msg += self._trivial_text(trivial)
         return self.finding(series=[c.name] + [t.metric for t in trivial],
                             epochs={"start": c.x[frozen], "end": c.x[-1]}, message=msg, evidence=ev,
