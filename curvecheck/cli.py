@@ -43,7 +43,8 @@ _untyped_list_arguments()
 app = typer.Typer(
     name="curvecheck",
     help=(
-        "Diagnose training logs (Keras CSVLogger CSV, Keras History JSON, TensorBoard event files): "
+        "Diagnose training logs (Keras, PyTorch Lightning, Hugging Face Trainer, Ultralytics, TensorBoard, "
+        "JSON Lines and CSV exports): "
         "what the curves say and what to do.\n\n"
         "Exit codes: 0 ok, 1 findings at the --fail-on level, 2 usage or input error."
     ),

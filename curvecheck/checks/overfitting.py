@@ -136,7 +136,9 @@ class Overfitting(Check):
             over5 = np.nonzero(gl > 5)[0]
             ev.prechelt_gl_at_end = float(gl[-1])
             ev.gl5_stop_epoch = float(val.x[over5[0]]) if over5.size else None
-        advice = (f"Keep the checkpoint from {unit} {fx(x_on)} (EarlyStopping(restore_best_weights=True) or "
+        # the checkpoint a callback restores is the raw best, which the recommendation names too
+        advice = (f"Keep the checkpoint from {unit} {fx(ev.raw_best_epoch)} "
+                  f"(EarlyStopping(restore_best_weights=True) or "
                   f"ModelCheckpoint(save_best_only=True)); add regularisation (dropout, weight decay, augmentation) "
                   f"or more data.")
         if ev.metric_still_improving:
@@ -148,7 +150,9 @@ class Overfitting(Check):
     @staticmethod
     def message(unit: str, train: Curve, val: Curve, t_on: float, t_end: float, ev: Overfitting.Evidence) -> str:
         rel = ev.val_deterioration / abs(ev.val_at_onset) if ev.val_at_onset else np.nan
-        msg = (f"{val.name} turned worse after {unit} {fx(ev.onset_epoch)} ({fmt(ev.val_at_onset)} -> "
+        smoothed = (f", the best of its 5-{unit} running median; raw best at {unit} {fx(ev.raw_best_epoch)}"
+                    if ev.raw_best_epoch != ev.onset_epoch else "")
+        msg = (f"{val.name} turned worse after {unit} {fx(ev.onset_epoch)}{smoothed} ({fmt(ev.val_at_onset)} -> "
                f"{fmt(ev.val_at_end)} averaged over the last {ev.end_epochs} {unit}s, {rel:+.0%}) while {train.name} "
                f"kept improving ({fmt(t_on)} -> {fmt(t_end)}). The gap grew from {fmt(ev.gap_at_onset)} to "
                f"{fmt(ev.gap_at_end)} ({fmt(ev.gap_growth_per_epoch)} per {unit}).")
