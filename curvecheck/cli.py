@@ -326,7 +326,11 @@ def recommend_stop_cmd(
                                                            "formats it)."),
     live: bool = typer.Option(False, "--live/--finished",
                               help="Training is still running: say STOP NOW or CONTINUE. Default: a finished run."),
-    json_flag: bool = typer.Option(False, "--json", help="Print the recommendation as JSON."),
+    json_flag: bool = typer.Option(False, "--json", help="Print the recommendation as JSON (same as --format json)."),
+    format: str = typer.Option("text", "--format", "-f", help="Output: text, json, markdown, github or sarif."),
+    output: Optional[Path] = typer.Option(None, "--output", "-o", metavar="FILE",
+                                          help="Write the report to FILE instead of standard output (never over "
+                                               "a log)."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="Print only the epoch (or the checkpoint path)."),
     log_format: Optional[LogFormat] = typer.Option(None, "--log-format", help="Force the reader."),
     segment: Optional[int] = typer.Option(None, "--segment", min=1, help="Which appended run to use (1-based)."),
@@ -351,6 +355,9 @@ def recommend_stop_cmd(
                      fail_on=fail_on.value if fail_on else None)
     except UsageError as exc:
         raise _fail(str(exc)) from None
+    fmt = "json" if json_flag else format
+    if fmt not in _REPORT_FORMATS:
+        raise _fail(f"--format: unknown format '{format}' (choose from {', '.join(_REPORT_FORMATS)})")
     chosen = config["strategy"]
     # only the options given: each rule's defaults live with the rule (curvecheck.stopping)
     given = {"patience": patience, "min_delta": min_delta, "baseline": baseline, "start_from_epoch": start_from_epoch,
@@ -366,21 +373,67 @@ def recommend_stop_cmd(
                                  **params)
     except (InputError, UsageError, ValueError) as exc:
         raise _fail(str(exc)) from None
-    if quiet:
-        typer.echo(rec.checkpoint if rec.checkpoint else ("" if rec.epoch is None else f"{rec.epoch:g}"))
-    elif json_flag:
-        import json
+    try:
+        _deliver_recommendation(rec, run, fmt, output, log, quiet, config)
+    except (InputError, UsageError) as exc:
+        raise _fail(str(exc)) from None
+    raise typer.Exit(rec.exit_code())
 
-        typer.echo(json.dumps(rec.to_dict(), indent=2, allow_nan=False))
-    else:
-        from .names import terminal_safe
+
+_REPORT_FORMATS = ("text", "json", "markdown", "github", "sarif")
+
+
+def _deliver_recommendation(rec, run, fmt: str, output: Path | None, log: Path, quiet: bool, config) -> None:
+    """Print (or write to --output) the recommendation in an output format."""
+    import io
+
+    from .names import terminal_safe
+    from .render.recommend import render_recommendation
+    from .render.terminal import make_console
+
+    def text_render(console) -> None:
+        render_recommendation(console, terminal_safe(rec), terminal_safe(str(log)), run.x_axis)
+
+    if quiet:
+        text = (rec.checkpoint if rec.checkpoint else ("" if rec.epoch is None else f"{rec.epoch:g}")) + "\n"
+    elif fmt == "text" and output is None:
         from .output import closed_stdout_is_fine
-        from .render.recommend import render_recommendation
-        from .render.terminal import make_console
 
         with closed_stdout_is_fine():  # names are data: no markup, control characters shown escaped
-            render_recommendation(make_console(), terminal_safe(rec), terminal_safe(str(log)), run.x_axis)
-    raise typer.Exit(rec.exit_code())
+            text_render(make_console())
+        return
+    elif fmt == "json":
+        import json
+
+        text = json.dumps(rec.to_dict(), indent=2, allow_nan=False) + "\n"
+    else:
+        console = make_console(io.StringIO())
+        with console.capture() as captured:
+            text_render(console)
+        text = captured.get()
+        if fmt != "text":
+            text = _recommendation_report(rec, run, fmt, log, text, config)
+    _deliver(text, output, [log])
+
+
+def _recommendation_report(rec, run, fmt: str, log: Path, text: str, config) -> str:
+    """The markdown, github or sarif rendering: these list the log's findings with the recommendation."""
+    from .checks import run_checks
+
+    findings = run_checks(run, settings=config.settings, severities=config.severities)[0]
+    if fmt == "sarif":
+        from .render.sarif import render
+
+        return render([(str(log), findings)]) + "\n"
+    from .render import markdown
+
+    summary = markdown.render_recommendation(rec, str(log), findings, run.x_axis)
+    if fmt == "markdown":
+        return summary
+    from .render import github
+
+    github.append_step_summary(summary, [log])
+    return github.render_recommendation(rec, str(log), findings, text)
 
 
 @app.command()

@@ -165,3 +165,28 @@ def test_version_completion_and_examples():
     for cmd in ("analyze", "compare", "plot"):
         rc, out, _ = ci(cmd, "--help")
         assert rc == 0 and "Examples:" in out and "<list" not in out.lower() and "{LOG}..." in out
+
+
+@pytest.mark.parametrize("log, code", [(HEALTHY, 0), (NAN, 1)])
+def test_recommend_stop_formats_keep_its_exit_codes(tmp_path, log, code):
+    summary = tmp_path / "summary.md"
+    rc, out, err = ci("recommend-stop", log, "--format", "github", summary=summary)
+    assert rc == code, err
+    assert any(a.startswith(f"::notice file={log},title=recommend-stop::keep epoch") for a in annotations(out))
+    assert f"### curvecheck recommend-stop: `{log}`" in summary.read_text()
+    assert (code == 1) == any(a.startswith("::error") for a in annotations(out))
+    rc, out, _ = ci("recommend-stop", log, "--format", "markdown")
+    assert rc == code and "**Recommendation:** keep epoch" in out
+    report = tmp_path / "rec.sarif"
+    rc, _, err = ci("recommend-stop", log, "--format", "sarif", "--output", report)
+    assert rc == code and f"wrote {report}" in err
+    jsonschema.validate(json.loads(report.read_text()), SARIF_SCHEMA)
+
+
+def test_recommend_stop_output_never_overwrites_a_log(tmp_path):
+    victim = tmp_path / "other.csv"
+    victim.write_bytes(OVERFITTING.read_bytes())
+    rc, _, err = ci("recommend-stop", HEALTHY, "--format", "json", "--output", victim)
+    assert rc == 2 and "refusing to overwrite a log" in err and victim.read_bytes() == OVERFITTING.read_bytes()
+    rc, _, _ = ci("recommend-stop", HEALTHY, "--format", "json", "--output", tmp_path / "rec.json")
+    assert rc == 0 and json.loads((tmp_path / "rec.json").read_text())["epoch"] is not None
