@@ -663,30 +663,45 @@ def plot(
     force: bool = typer.Option(False, "--force", help="Overwrite an existing figure."),
     log_format: Optional[LogFormat] = typer.Option(None, "--log-format", help="Force the reader."),
     segment: Optional[int] = typer.Option(None, "--segment", min=1, help="Which appended run to plot (1-based)."),
+    fail_on: Optional[FailOn] = typer.Option(None, "--fail-on", show_default=False,
+                                             help="Exit 1 (after writing the figure) when a run has a finding of "
+                                                  "this severity or worse (default: error, as analyze)."),
     sets: Optional[List[str]] = typer.Option(None, "--set", help=_SET_HELP),
     config_file: Optional[Path] = typer.Option(None, "--config", help=_CONFIG_HELP),
     isolated: bool = typer.Option(False, "--isolated", help="Ignore config files."),
 ) -> None:
     """Draw the curves with what the diagnostics found: recommended epoch, best epochs, overfitting gap,
     plateaus, LR drops, spikes, NaN epochs. Several runs (files, globs or a folder) are overlaid
-    (one colour per run, dark to light by learning rate when every run has one)."""
+    (one colour per run, dark to light by learning rate when every run has one).
+
+    A log that cannot be read gets one line on stderr; the others are still plotted.
+    Exit codes: 0 ok, 1 a run has a finding at or above --fail-on (default: error), 2 usage or input
+    error (a log could not be read, or no figure could be drawn)."""
     from . import api
 
     try:
         config = _load_config(config_file, isolated, sets)
+        _apply_flags(config, fail_on=fail_on.value if fail_on else None)
         target = _plot_target(output, logs, force)
         figure_size = _parse_size(size)
+        report = _analyze_logs(logs, dict(format=log_format.value if log_format else None, segment=segment,
+                                          directions=dict(config["direction"]), x=None, columns=None,
+                                          settings=config.settings, severities=config.severities,
+                                          monitors=config["monitor"], strategy=config["strategy"]),
+                               need_runs=True)
     except (InputError, UsageError) as exc:
         raise _fail(str(exc)) from None
-    drawn = _draw(lambda: api.plot(logs, target, metrics=_split_list([metrics]) if metrics else None, smooth=smooth,
-                                   log_y=log_y, grid=grid, dpi=dpi, size=figure_size,
-                                   format=log_format.value if log_format else None, segment=segment,
-                                   directions=dict(config["direction"]), settings=config.settings,
-                                   severities=config.severities, monitors=config["monitor"],
-                                   strategy=config["strategy"]), [str(p) for p in logs])
+    for error in report.errors:
+        typer.echo(f"curvecheck: error: {_one_line(error.message)}", err=True)
+    if not report.runs:
+        raise typer.Exit(EXIT_INPUT)
+    drawn = _draw(lambda: api.plot([], target, report=report, metrics=_split_list([metrics]) if metrics else None,
+                                   smooth=smooth, log_y=log_y, grid=grid, dpi=dpi, size=figure_size),
+                  [r.source for r in report.runs])
     if not drawn:
         raise typer.Exit(EXIT_INPUT)
     typer.echo(f"wrote {_one_line(str(target))}")
+    raise typer.Exit(report.exit_code(config["fail-on"]))
 
 
 def _split_list(items: list[str] | None) -> list[str] | None:

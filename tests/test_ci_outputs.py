@@ -190,3 +190,27 @@ def test_recommend_stop_output_never_overwrites_a_log(tmp_path):
     assert rc == 2 and "refusing to overwrite a log" in err and victim.read_bytes() == OVERFITTING.read_bytes()
     rc, _, _ = ci("recommend-stop", HEALTHY, "--format", "json", "--output", tmp_path / "rec.json")
     assert rc == 0 and json.loads((tmp_path / "rec.json").read_text())["epoch"] is not None
+
+
+@pytest.mark.parametrize("log, fail_on, code", [
+    (HEALTHY, None, 0), (OVERFITTING, None, 0), (OVERFITTING, "warning", 1), (NAN, None, 1), (NAN, "never", 0),
+])
+def test_plot_fail_on_exits_after_writing_the_figure(tmp_path, log, fail_on, code):
+    figure = tmp_path / "run.png"
+    rc, out, err = ci("plot", log, "-o", figure, *(["--fail-on", fail_on] if fail_on else []))
+    assert rc == code, err
+    assert f"wrote {figure}" in out and figure.read_bytes().startswith(b"\x89PNG")
+
+
+def test_plot_draws_the_readable_logs_and_exits_2_for_each_bad_one(tmp_path):
+    bad = tmp_path / "bad.csv"
+    bad.write_text("not a log\n")
+    missing = tmp_path / "missing.csv"
+    figure = tmp_path / "sweep.png"
+    rc, out, err = ci("plot", HEALTHY, bad, missing, OVERFITTING, "-o", figure)
+    assert rc == 2
+    lines = err.strip().splitlines()
+    assert len(lines) == 2 and str(bad) in lines[0] and str(missing) in lines[1]
+    assert f"wrote {figure}" in out and figure.read_bytes().startswith(b"\x89PNG")
+    rc, _, err = ci("plot", bad, "-o", tmp_path / "none.png")
+    assert rc == 2 and not (tmp_path / "none.png").exists() and len(err.strip().splitlines()) == 1

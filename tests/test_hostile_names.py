@@ -163,5 +163,5 @@ def test_fuzz_found_span_that_made_matplotlib_singular(tmp_path):
          1.7976931348623157e+308, 3.360875359109497e-176, 1.1125369292536007e-308]
     log = tmp_path / "history.csv"
     log.write_text("epoch,loss,val_acc,val_loss\n" + "".join(f"{e},{a[e]!r},{b[e]!r},{a[e]!r}\n" for e in range(17)))
-    res = cli("plot", log, "-o", tmp_path / "f.svg")
+    res = cli("plot", log, "-o", tmp_path / "f.svg", "--fail-on", "never")  # its findings are not the point
     assert res.returncode == 0, res.stderr

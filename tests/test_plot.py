@@ -50,12 +50,12 @@ def test_png_decodes_with_the_requested_size(tmp_path):
 def test_sweep_overlay_is_labelled_by_lr_and_grid_makes_small_multiples(tmp_path):
     logs = sorted((SAMPLES / "lr_sweep").glob("*.csv"))
     overlay = tmp_path / "sweep.svg"
-    assert cli("plot", *logs, "-o", overlay).returncode == 0
+    assert cli("plot", *logs, "-o", overlay).returncode == 1  # lr=2.5 diverged: an error finding (--fail-on error)
     texts = svg_text(overlay)
     assert {"runs, by learning rate", "lr_0.0001.csv", "lr_0.05.csv", "lr_2.5.csv", "train (dashed)"} <= texts
     assert any(t.startswith("curvecheck: 3 runs; best: lr 0.05 (smoothed val_accuracy") for t in texts)
     grid = tmp_path / "grid.svg"
-    assert cli("plot", *logs, "--grid", "--metrics", "loss", "-o", grid).returncode == 0
+    assert cli("plot", *logs, "--grid", "--metrics", "loss", "-o", grid).returncode == 1
     assert {"lr_0.0001.csv: loss", "lr_0.05.csv: loss", "lr_2.5.csv: loss"} <= svg_text(grid)
 
 
@@ -69,7 +69,7 @@ def test_step_axis_and_metric_selection(tmp_path):
 
 def test_nan_epochs_are_marked(tmp_path):
     out = tmp_path / "nan.svg"
-    assert cli("plot", SAMPLES / "nan_divergence.csv", "-o", out).returncode == 0
+    assert cli("plot", SAMPLES / "nan_divergence.csv", "-o", out).returncode == 1  # NaN: an error finding, exit 1 after drawing
     assert "NaN / inf" in svg_text(out)
 
 

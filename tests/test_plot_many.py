@@ -108,6 +108,6 @@ def test_plot_of_a_folder_of_runs(tmp_path):
     out = tmp_path / "torch_sweep.svg"
     res = subprocess.run([sys.executable, "-m", "curvecheck", "plot", WRITTEN / "lr_runs/torch/lr_sweep", "-o", out],
                          check=False, capture_output=True, text=True, env={"PATH": "/usr/bin:/bin", "NO_COLOR": "1"})
-    assert res.returncode == 0, res.stderr
+    assert res.returncode == 1, res.stderr  # a run of the sweep has an error finding
     texts = set(re.findall(r">([^<>]+)</text>", out.read_text()))
     assert {f"lr_{lr:g}/metrics.csv" for lr in SWEEP_LRS} | {"runs, by learning rate"} <= texts
