@@ -203,14 +203,15 @@ def analyze(
         raise _fail(str(exc)) from None
     for error in report.errors:
         typer.echo(f"curvecheck: error: {_one_line(error.message)}", err=True)
-    failed = False
+    failed, written = False, None
     if plot_target is not None and report.runs:
         if _draw(lambda: api.plot([], plot_target, report=report), [r.source for r in report.runs]):
             typer.echo(f"wrote {plot_target}", err=True)
+            written = str(plot_target)
         else:
             failed = True
     if report.runs:
-        _deliver(render(report, output_format, quiet=quiet), output, logs)
+        _deliver(render(report, output_format, quiet=quiet, plot=written), output, logs)
     code = report.exit_code(config["fail-on"])
     raise typer.Exit(EXIT_INPUT if failed else code)
 

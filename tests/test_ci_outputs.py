@@ -214,3 +214,15 @@ def test_plot_draws_the_readable_logs_and_exits_2_for_each_bad_one(tmp_path):
     assert f"wrote {figure}" in out and figure.read_bytes().startswith(b"\x89PNG")
     rc, _, err = ci("plot", bad, "-o", tmp_path / "none.png")
     assert rc == 2 and not (tmp_path / "none.png").exists() and len(err.strip().splitlines()) == 1
+
+
+def test_markdown_links_the_figure_analyze_wrote(tmp_path):
+    summary = tmp_path / "summary.md"
+    rc, out, err = ci("analyze", OVERFITTING, "--plot", "curves fig.png", "--format", "markdown", cwd=tmp_path)
+    assert rc == 0, err
+    assert "](curves%20fig.png)" in out and (tmp_path / "curves fig.png").exists()
+    html = MarkdownIt().render(out)
+    assert '<img src="curves%20fig.png"' in html
+    rc, out, _ = ci("analyze", OVERFITTING, "--plot", "g.png", "--format", "github", summary=summary, cwd=tmp_path)
+    assert rc == 0 and "](g.png)" in summary.read_text()
+    assert "![" not in ci("analyze", OVERFITTING, "--format", "markdown")[1]  # no figure, no link
