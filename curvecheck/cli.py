@@ -550,12 +550,32 @@ def compare(
             raise _fail("--label expects lr=NUMBER") from None
     try:
         config = _load_config(config_file, isolated, sets)
-        rep = compare_api(logs, [*labels] if labels else None, metric, settings=config.settings,
-                          severities=config.severities)
+        runs, labels, unreadable = _load_sweep(logs, labels)
+        if not runs:
+            raise typer.Exit(EXIT_INPUT)
+        rep = compare_api(runs, labels, metric, settings=config.settings, severities=config.severities)
     except (InputError, UsageError) as exc:
         raise _fail(str(exc)) from None
     _deliver_comparison(rep, [], fmt, output, list(logs))
-    raise typer.Exit(rep.exit_code(fail_on.value if fail_on else config["fail-on"]))
+    raise typer.Exit(EXIT_INPUT if unreadable else rep.exit_code(fail_on.value if fail_on else config["fail-on"]))
+
+
+def _load_sweep(logs: list[Path], labels: list[str] | None):
+    """The runs of the readable logs (and their labels); one line on stderr for each log that is not."""
+    from . import api
+
+    runs: list = []
+    kept: list[str] = []
+    unreadable = False
+    for i, log in enumerate(logs):
+        loaded, errors = api.load_many(log, on_error="collect")
+        for error in errors:
+            typer.echo(f"curvecheck: error: {_one_line(error.message)}", err=True)
+        unreadable = unreadable or bool(errors)
+        runs.extend(loaded)
+        if loaded and labels:
+            kept.append(labels[i])
+    return runs, (kept if labels else None), unreadable
 
 
 def _gate_cmd(logs: list[Path], baseline: Path, fail_if: list[str], at: str, fmt: str, output: Path | None):

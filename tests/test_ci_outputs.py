@@ -226,3 +226,20 @@ def test_markdown_links_the_figure_analyze_wrote(tmp_path):
     rc, out, _ = ci("analyze", OVERFITTING, "--plot", "g.png", "--format", "github", summary=summary, cwd=tmp_path)
     assert rc == 0 and "](g.png)" in summary.read_text()
     assert "![" not in ci("analyze", OVERFITTING, "--format", "markdown")[1]  # no figure, no link
+
+
+def test_compare_ranks_the_readable_logs_and_exits_2_for_each_bad_one(tmp_path):
+    bad = tmp_path / "bad.csv"
+    bad.write_text("not a log\n")
+    missing = tmp_path / "missing.csv"
+    sweep = sorted((SAMPLES / "lr_sweep").glob("*.csv"))
+    rc, out, err = ci("compare", *sweep, bad, missing, "--json")
+    assert rc == 2
+    lines = err.strip().splitlines()
+    assert len(lines) == 2 and str(bad) in lines[0] and str(missing) in lines[1]
+    assert sorted(r["source"] for r in json.loads(out)["runs"]) == [str(p) for p in sweep]
+    labels = ["--label", "lr=0.05", "--label", "lr=3", "--label", "lr=1e-4"]
+    rc, out, _ = ci("compare", SAMPLES / "lr_sweep" / "lr_0.05.csv", bad, SAMPLES / "lr_sweep" / "lr_0.0001.csv",
+                    *labels, "--json")
+    assert rc == 2 and sorted(r["lr"] for r in json.loads(out)["runs"]) == [1e-4, 0.05]
+    assert ci("compare", bad, missing)[0] == 2
