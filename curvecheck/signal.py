@@ -53,6 +53,29 @@ def rolling_median(values: np.ndarray, window: int = 5) -> np.ndarray:
         return np.nanmedian(windows, axis=1)
 
 
+def rolling_finite_median(values: np.ndarray, window: int) -> np.ndarray:
+    """The median of the finite values in each run of ``window`` points (``values[k:k + window]``
+    for k = 0 .. n - window), NaN where none is finite: the same numbers as ``np.median`` of each
+    window's finite values, without a Python loop. Long windows go through pandas' rolling median
+    (a skip list: O(n log window) instead of O(n * window))."""
+    values = np.asarray(values, dtype=np.float64)
+    values = np.where(np.isfinite(values), values, np.nan)
+    if values.shape[0] < window:
+        return np.empty(0)
+    if (values.shape[0] - window + 1) * window <= _MEDIAN_VIEW_CELLS:
+        windows = np.lib.stride_tricks.sliding_window_view(values, window)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN windows give NaN, as intended
+            return np.nanmedian(windows, axis=1)
+    import pandas as pd  # only for long series: pandas is a slow import
+
+    rolled = pd.Series(values).rolling(window, min_periods=1).median().to_numpy()
+    return rolled[window - 1:]
+
+
+_MEDIAN_VIEW_CELLS = 2_000_000  # up to this many window cells, numpy's median over a strided view
+
+
 def noise_level(values: np.ndarray) -> float:
     """Robust standard deviation of a curve's epoch-to-epoch noise.
 
