@@ -105,14 +105,15 @@ def neighbour_median(values: np.ndarray, half: int = 3) -> np.ndarray:
     the local level a single point is compared with (the window shrinks at the ends)."""
     values = np.asarray(values, dtype=np.float64)
     n = values.shape[0]
-    out = np.full(n, np.nan)
-    for i in range(n):
-        around = np.concatenate([values[max(0, i - half):i], values[i + 1:i + 1 + half]])
-        around = around[np.isfinite(around)]
-        if around.size:
-            out[i] = float(np.median(around))
-    return out
-
+    if n == 0:
+        return values.copy()
+    pad = np.full(half, np.nan)
+    padded = np.concatenate([pad, np.where(np.isfinite(values), values, np.nan), pad])
+    windows = np.lib.stride_tricks.sliding_window_view(padded, 2 * half + 1)
+    around = np.delete(windows, half, axis=1)  # the point itself is not its own level
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # no finite neighbour: NaN, as intended
+        return np.nanmedian(around, axis=1)
 
 def zigzag(values: np.ndarray) -> np.ndarray:
     """How far each inner point sits from the straight line through its two neighbours.
