@@ -48,9 +48,7 @@ def rolling_median(values: np.ndarray, window: int = 5) -> np.ndarray:
     padded = np.concatenate([np.full(half, np.nan), np.where(np.isfinite(values), values, np.nan),
                              np.full(half, np.nan)])
     windows = np.lib.stride_tricks.sliding_window_view(padded, 2 * half + 1)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN windows give NaN, as intended
-        return np.nanmedian(windows, axis=1)
+    return _row_medians(windows)
 
 
 def rolling_finite_median(values: np.ndarray, window: int) -> np.ndarray:
@@ -63,14 +61,27 @@ def rolling_finite_median(values: np.ndarray, window: int) -> np.ndarray:
     if values.shape[0] < window:
         return np.empty(0)
     if (values.shape[0] - window + 1) * window <= _MEDIAN_VIEW_CELLS:
-        windows = np.lib.stride_tricks.sliding_window_view(values, window)
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN windows give NaN, as intended
-            return np.nanmedian(windows, axis=1)
+        return _row_medians(np.lib.stride_tricks.sliding_window_view(values, window))
     import pandas as pd  # only for long series: pandas is a slow import
 
     rolled = pd.Series(values).rolling(window, min_periods=1).median().to_numpy()
     return rolled[window - 1:]
+
+
+def _row_medians(rows: np.ndarray) -> np.ndarray:
+    """np.nanmedian(rows, axis=1) (NaN for an all-NaN row), with rows free of NaN through np.median:
+    the same numbers, several times faster than nanmedian's masked arrays on the common rows."""
+    out = np.full(rows.shape[0], np.nan)
+    if rows.shape[0] == 0 or rows.shape[1] == 0:
+        return out
+    gaps = np.isnan(rows).any(axis=1)
+    if not gaps.all():
+        out[~gaps] = np.median(rows[~gaps], axis=1)
+    if gaps.any():
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN rows give NaN, as intended
+            out[gaps] = np.nanmedian(rows[gaps], axis=1)
+    return out
 
 
 _MEDIAN_VIEW_CELLS = 2_000_000  # up to this many window cells, numpy's median over a strided view
@@ -110,10 +121,7 @@ def neighbour_median(values: np.ndarray, half: int = 3) -> np.ndarray:
     pad = np.full(half, np.nan)
     padded = np.concatenate([pad, np.where(np.isfinite(values), values, np.nan), pad])
     windows = np.lib.stride_tricks.sliding_window_view(padded, 2 * half + 1)
-    around = np.delete(windows, half, axis=1)  # the point itself is not its own level
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)  # no finite neighbour: NaN, as intended
-        return np.nanmedian(around, axis=1)
+    return _row_medians(np.delete(windows, half, axis=1))  # the point itself is not its own level
 
 def zigzag(values: np.ndarray) -> np.ndarray:
     """How far each inner point sits from the straight line through its two neighbours.
