@@ -69,18 +69,22 @@ def rolling_finite_median(values: np.ndarray, window: int) -> np.ndarray:
 
 
 def _row_medians(rows: np.ndarray) -> np.ndarray:
-    """np.nanmedian(rows, axis=1) (NaN for an all-NaN row), with rows free of NaN through np.median:
-    the same numbers, several times faster than nanmedian's masked arrays on the common rows."""
+    """np.nanmedian(rows, axis=1) (NaN for an all-NaN row), bit for bit, without nanmedian's masked
+    arrays (~1 ms a call: most of the time of a run with many short series)."""
     out = np.full(rows.shape[0], np.nan)
     if rows.shape[0] == 0 or rows.shape[1] == 0:
         return out
     gaps = np.isnan(rows).any(axis=1)
     if not gaps.all():
         out[~gaps] = np.median(rows[~gaps], axis=1)
-    if gaps.any():
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN rows give NaN, as intended
-            out[gaps] = np.nanmedian(rows[gaps], axis=1)
+    if gaps.any():  # sorted, NaN last: the middle of the k finite values, as np.median computes it
+        ordered = np.sort(rows[gaps], axis=1)
+        k = np.count_nonzero(~np.isnan(ordered), axis=1)
+        lo = np.take_along_axis(ordered, np.maximum(k - 1, 0)[:, None] // 2, axis=1)[:, 0]
+        hi = np.take_along_axis(ordered, np.minimum(k // 2, rows.shape[1] - 1)[:, None], axis=1)[:, 0]
+        with np.errstate(over="ignore", invalid="ignore"):
+            mid = np.where(k % 2 == 1, hi + 0.0, (lo + hi + 0.0) / 2)  # + 0.0: np.median's mean makes -0.0 0.0
+        out[gaps] = np.where(k > 0, mid, np.nan)
     return out
 
 
