@@ -187,6 +187,10 @@ class RunContext:
         self.run = run
         self._curves: dict[str, Curve | None] = {}
         self._totals: dict[str, Series | None] = {}
+        # roles asked for once per series by several checks: cached, or a run of many tags is quadratic
+        self._signals: list[Series] | None = None
+        self._losses: dict[str, list[Series]] = {}
+        self._primary: dict[str, Series | None] = {}
 
     def curve(self, series: Series | None) -> Curve | None:
         """The series' finite points as a :class:`Curve`; a per-step series (see :meth:`per_step`) is
@@ -235,20 +239,28 @@ class RunContext:
         return self.run.x_axis
 
     def signals(self) -> list[Series]:
-        return [s for s in self.run.signals() if s.kind != "lr" and len(s)]
+        if self._signals is None:
+            self._signals = [s for s in self.run.signals() if s.kind != "lr" and len(s)]
+        return list(self._signals)
 
     def losses(self, split: str) -> list[Series]:
-        return [s for s in self.signals() if s.kind == "loss" and s.split == split]
+        if split not in self._losses:
+            self._losses[split] = [s for s in self.signals() if s.kind == "loss" and s.split == split]
+        return list(self._losses[split])
 
     def primary_loss(self, split: str) -> Series | None:
         """The overall loss of a split: base name 'loss' when present; else, for a log of component
         losses on one x axis (Ultralytics/YOLO ``val/box_loss``, ``val/cls_loss``...), their sum (what
         the model optimises; see :meth:`total_loss`); else the first loss."""
-        losses = self.losses(split)
-        for s in losses:
-            if s.info.base == "loss":
-                return s
-        return self.total_loss(split) or (losses[0] if losses else None)
+        if split not in self._primary:
+            losses = self._losses_of(split)
+            named = next((s for s in losses if s.info.base == "loss"), None)
+            self._primary[split] = named or self.total_loss(split) or (losses[0] if losses else None)
+        return self._primary[split]
+
+    def _losses_of(self, split: str) -> list[Series]:
+        self.losses(split)
+        return self._losses[split]
 
     def total_loss(self, split: str) -> Series | None:
         """The sum of a split's component losses (``<split> total loss``), when it has several on the

@@ -7,7 +7,7 @@ import numpy as np
 
 from .. import findings
 from ..findings import Finding
-from ..signal import rolling_median, zigzag
+from ..signal import rolling_finite_median, rolling_median, zigzag
 from .base import BOUNDED_KINDS, Check, CheckSettings, Curve, RunContext, fmt, fx, setting
 
 
@@ -129,16 +129,7 @@ class Oscillation(Check):
         flips = np.zeros(c.n)
         flips[1:-1] = np.sign(d[1:]) * np.sign(d[:-1]) < 0
         w = max(st.min_stretch, math.ceil(st.stretch_share * c.n))
-        best = None
-        for a in range(1, max(2, c.n - w)):
-            seg = share[a:a + w]
-            seg = seg[np.isfinite(seg)]
-            flip_share = float(flips[a:a + w].mean())
-            if seg.size < 3 or flip_share <= st.min_flips:
-                continue
-            m = float(np.median(seg))
-            if m > st.min_swing and (best is None or m > best[0]):
-                best = (m, a, flip_share)
+        best = self._best_stretch(share, flips, w)
         if best is None:
             return None
         m, a, flip_share = best
@@ -147,6 +138,32 @@ class Oscillation(Check):
                           level=float(np.median(np.abs(rolling_median(c.values, 5))[a:b + 1])),
                           direction_changes=flip_share, noise_sigma=c.sigma,
                           noise_share_of_range=self._noise_share(c), val_over_train_noise=self._vs_train(ctx, c))
+
+    def _best_stretch(self, share: np.ndarray, flips: np.ndarray, w: int) -> tuple[float, int, float] | None:
+        """(median share, start, flip share) of the stretch of ``w`` points with the largest median swing
+        share above ``min_swing`` (first on ties), among those with enough direction changes and >= 3
+        finite shares; the median is over the finite shares only. Starts run from 1 to n - w - 1."""
+        st, n = self.settings, share.shape[0]
+        if n - w < 2:  # one (possibly short) stretch from 1
+            seg = share[1:1 + w]
+            seg = seg[np.isfinite(seg)]
+            flip_share = float(flips[1:1 + w].mean())
+            if seg.size < 3 or flip_share <= st.min_flips:
+                return None
+            m = float(np.median(seg))
+            return (m, 1, flip_share) if m > st.min_swing else None
+        inner = np.where(np.isfinite(share[1:n - 1]), share[1:n - 1], np.nan)
+        finite = np.concatenate([[0], np.cumsum(np.isfinite(inner), dtype=np.int64)])
+        counts = finite[w:] - finite[:-w]
+        flipped = np.concatenate([[0], np.cumsum(flips[1:n - 1], dtype=np.int64)])
+        flip_shares = (flipped[w:] - flipped[:-w]) / w  # the mean of w zeros and ones, exactly
+        medians = rolling_finite_median(inner, w)
+        ok = (counts >= 3) & (flip_shares > st.min_flips) & (medians > st.min_swing)
+        if not ok.any():
+            return None
+        cand = np.where(ok, medians, -np.inf)
+        k = int(np.argmax(cand))  # the first of equal maxima, as the loop kept
+        return float(medians[k]), k + 1, float(flip_shares[k])
 
     @staticmethod
     def _noise_share(c: Curve) -> float:

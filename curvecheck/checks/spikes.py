@@ -78,10 +78,17 @@ class Spikes(Check):
         st = self.settings
         v = c.values  # a loss: higher is worse
         level = neighbour_median(v, st.half_window)
+        # candidates: local peaks with a local level, high enough against it when it is positive (the
+        # cheap part of _high, for all points at once)
+        lo = max(1, st.skip_first)
+        peak = np.zeros(c.n, dtype=bool)
+        if c.n - 1 > lo:
+            mid = v[lo:-1]
+            with np.errstate(invalid="ignore"):
+                peak[lo:-1] = ((mid > v[lo - 1:-2]) & (mid >= v[lo + 1:]) & np.isfinite(level[lo:-1])
+                               & ((level[lo:-1] <= 0) | (mid >= st.ratio * level[lo:-1])))
         out = []
-        for i in range(max(1, st.skip_first), c.n - 1):
-            if not (v[i] > v[i - 1] and v[i] >= v[i + 1]) or not np.isfinite(level[i]):
-                continue
+        for i in np.flatnonzero(peak).tolist():
             if not self._high(v, level, i):
                 continue
             after = v[i + 1:i + 1 + st.return_within]
