@@ -13,7 +13,12 @@ from .model import Run, Series
 def default_monitor(run: Run) -> Series | None:
     """The curve recommend-stop, the plot's "keep" line and the analysis monitor when none is named:
     what Keras monitors by default (val_loss), else another validation loss, else the first
-    validation metric, else the training loss, else any curve with a known direction."""
+    validation metric, else the training loss, else any curve with a known direction. A log whose
+    framework keeps its best checkpoint by a score of its own names it in ``run.meta["monitor"]``
+    (Ultralytics' fitness): that score comes first, so the epoch to keep is the framework's best."""
+    own = run.series.get(run.meta.get("monitor", ""))
+    if own is not None and own.direction in ("min", "max") and own.finite.any():
+        return own
     vals = [s for s in run.signals() if s.split == "val" and s.direction != "none" and s.finite.any()]
     for s in vals:
         if s.kind == "loss" and s.info.base == "loss":

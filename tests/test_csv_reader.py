@@ -1,6 +1,8 @@
 """Keras CSVLogger and other per-epoch CSV histories, on files written by Keras and found in the wild."""
 
 import math
+import subprocess
+import sys
 
 import numpy as np
 import pytest
@@ -135,3 +137,11 @@ def test_never_logged_columns_are_dropped_but_logged_nan_is_kept(tmp_path):
     run = curvecheck.load(path)
     assert set(run.series) == {"loss"} and np.isnan(run["loss"].values[1])
     assert any(n.kind == "empty_columns" and "val_loss" in n.message for n in run.notes)
+
+
+def test_rows_of_text_are_not_called_an_empty_file(tmp_path):
+    path = tmp_path / "log.csv"
+    path.write_text("epoch,loss\nnp.float64(1.0),np.float64(0.5)\nnp.float64(2.0),np.float64(0.4)\n")
+    res = subprocess.run([sys.executable, "-m", "curvecheck", "analyze", str(path)], capture_output=True, text=True)
+    assert res.returncode == 2 and res.stderr.count("\n") == 1
+    assert str(path) in res.stderr and "no numeric rows" in res.stderr and "empty" not in res.stderr

@@ -21,7 +21,8 @@ from ..errors import InputError
 from ..model import Note, Run
 from .common import check_roles, run_from_table
 from .registry import ReadOptions
-from .source import Source, is_stdin
+from . import ultralytics
+from .source import Source
 from .table import Table, first_line, header_names, is_number, parse_table, sniff_delimiter
 
 EPOCH_NAMES = ("epoch", "epochs")
@@ -68,6 +69,8 @@ def read_table(source: Source) -> Table:
     except ValueError as exc:
         raise InputError(source.label, str(exc)) from None
     if not table.blocks:
+        if (source.data or b"").strip():  # lines, but each one text: read as headers with no rows under them
+            raise InputError(source.label, "no numeric rows: every line is text (a header with no numbers under it)")
         raise InputError(source.label, "empty file: no header and no rows")
     header = table.header
     if all(h and is_number(h) for h in header):
@@ -168,25 +171,12 @@ def read(source: Source, options: ReadOptions) -> Run:
         notes.append(Note("headers", f"{len(table.blocks)} header rows: each run appended under its own header "
                                      f"(lines {', '.join(str(b.first_line) for b in table.blocks)})"))
     fmt = _format_name([h.lower() for h in table.header])
-    meta = _ultralytics_meta(source) if fmt == "ultralytics_csv" else {}
-    return run_from_table(source.path, fmt, x, columns, present=masks, block_starts=offsets[1:], x_axis=x_axis,
-                          notes=notes, segment=options.segment, directions=options.directions,
-                          roles={n: r for n, r in options.roles.items() if r not in (*X_ROLES, "ignore")},
-                          meta=meta)
-
-
-def _ultralytics_meta(source: Source) -> dict:
-    """``epochs`` planned, from the ``args.yaml`` Ultralytics writes beside results.csv (read without a YAML parser)."""
-    import re
-
-    if is_stdin(source.path):
-        return {}
-    try:
-        text = (source.path.parent / "args.yaml").read_text(errors="replace")
-    except OSError:
-        return {}
-    m = re.search(r"^epochs:\s*(\d+)\s*$", text, re.MULTILINE)
-    return {"planned_epochs": int(m.group(1))} if m else {}
+    meta = ultralytics.planned_epochs(source) if fmt == "ultralytics_csv" else {}
+    run = run_from_table(source.path, fmt, x, columns, present=masks, block_starts=offsets[1:], x_axis=x_axis,
+                         notes=notes, segment=options.segment, directions=options.directions,
+                         roles={n: r for n, r in options.roles.items() if r not in (*X_ROLES, "ignore")},
+                         meta=meta)
+    return ultralytics.add_fitness(run) if fmt == "ultralytics_csv" else run
 
 
 def _several_rows_per_epoch(table: Table, epoch: str, step: str) -> bool:

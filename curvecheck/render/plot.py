@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Sequence
 
 import numpy as np
 
+from ..context import default_monitor
 from ..marks import Marks, build_marks
 from ..metrics import BOUNDED_KINDS
 from ..model import Run, Series
@@ -92,10 +93,20 @@ def select_panels(run: Run, metrics: list[str] | None = None, max_panels: int = 
     panels = sorted(groups.values(), key=lambda p: (order.get(p.key.split(":")[0], 7),
                                                     0 if p.key.endswith(":loss") else 1, p.key))
     lr = [p for p in panels if p.is_lr]
-    rest = [p for p in panels if not p.is_lr][: max_panels - len(lr)]
+    rest = [p for p in panels if not p.is_lr]
+    keep = rest[: max_panels - len(lr)]
+    monitored = _monitor_panel(run, rest)
+    if monitored is not None and monitored not in keep and keep:
+        keep[-1] = monitored  # the curve behind "keep epoch N" is always drawn
+    rest = keep
     for p in rest + lr:
         p.series.sort(key=lambda s: {"train": 0, "val": 1, "test": 2}.get(s.split, 3))
     return rest + lr[:1]
+
+
+def _monitor_panel(run: Run, panels: list[Panel]) -> Panel | None:
+    monitor = default_monitor(run)
+    return next((p for p in panels if monitor is not None and any(s is monitor for s in p.series)), None)
 
 
 def default_output(logs: Sequence[str | Path], suffix: str = ".png") -> Path:
