@@ -19,9 +19,9 @@ import numpy as np
 
 from ..errors import InputError
 from ..model import Note, Run
+from . import ultralytics
 from .common import check_roles, run_from_table
 from .registry import ReadOptions
-from . import ultralytics
 from .source import Source
 from .table import Table, first_line, header_names, is_number, parse_table, sniff_delimiter
 
