@@ -578,3 +578,13 @@ def test_a_noisy_metric_still_climbing_is_not_flat():
     run = synth(loss=0.3 + 1.5 * np.exp(-t / 15), val_loss=val_loss, val_accuracy=acc)
     assert not fired(run, "CC204")
     assert fired(run, "CC204", flat_max_t=1e9)  # without the trend test: 'loss falls, metric flat'
+
+
+def test_undertrained_does_not_quote_a_level_beyond_the_data():
+    # YOLOv8 val total loss 5.32 -> 4.71 over the last 8 epochs; a saturating fit heads for ~0.54, a gain
+    # larger than the whole run made: the finding keeps the recent pace and quotes no level
+    (f,) = by_code(CORPUS / "yolo_csv/Abonia1-YOLOv8-Fire-and-Smoke-Detection__results.csv", "CC206")
+    ev = f.evidence
+    assert ev.fit_beyond_data and ev.estimated_level is None and f.severity == "warning"
+    assert ev.gain_per_epoch is not None and ev.gain_per_epoch > 0
+    assert ev.recent_improvement < ev.total_improvement

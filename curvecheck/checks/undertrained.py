@@ -41,7 +41,8 @@ class Undertrained(Check):
     each can be below the noise), by at least ``min_share`` of the run's total improvement and
     ``min_rel`` of its value. It estimates how much there is still to gain by fitting a
     saturating exponential to the second half of the curve; when the curve shows no sign of slowing,
-    it says so and gives the recent gain per epoch instead. It is a warning when no slowing shows
+    or the fitted level lies further away than the whole run has come (an extrapolation the data
+    cannot carry), it says so and gives the recent gain per epoch instead. It is a warning when no slowing shows
     or the estimated remaining gain is at least ``warn_gain_share`` of the improvement so far.
 
     Why it matters: the run stopped before the model converged; its final numbers understate what
@@ -84,6 +85,7 @@ class Undertrained(Check):
         estimated_level: float | None = None  # saturating fit: where the curve is heading
         estimated_remaining_gain: float | None = None
         epochs_for_90_percent: float | None = None
+        fit_beyond_data: bool = False  # the fitted level was further than the run's whole improvement: not quoted
 
     def run(self, ctx: RunContext) -> list[Finding]:
         s = ctx.primary_loss("val") or next(iter(ctx.metrics("val")), None) or ctx.primary_loss("train")
@@ -109,13 +111,16 @@ class Undertrained(Check):
                            min_t=self.settings.min_t, noise_sigma=c.sigma, threshold=self.settings.min_share * total,
                            window_start_value=float(c.values[-w]), last_value=float(c.values[-1]))
         severity = "info"
-        if fit is None:
+        remaining = None if fit is None else fit[0] - c.goodness[-1]
+        if fit is None or (remaining is not None and remaining > total):
+            # no slowing, or a fitted level further away than the whole run has come: an extrapolation
+            # the curve cannot support (a loss heading for 0.5 from 4.7); say the recent pace instead
             ev.gain_per_epoch = recent / w
+            ev.fit_beyond_data = fit is not None
             severity = "warning"
         else:
             a, _b, tau = fit
-            remaining = a - c.goodness[-1]
-            if remaining > 0:
+            if remaining is not None and remaining > 0:
                 ev.estimated_level = c.sign * a
                 ev.estimated_remaining_gain = remaining
                 ev.epochs_for_90_percent = tau * np.log(10)
@@ -133,7 +138,10 @@ class Undertrained(Check):
         msg = (f"{name} still improves at the end: {fmt(ev.window_start_value)} -> {fmt(ev.last_value)} over the "
                f"last {ev.window_epochs} {unit}s (regression slope t = {ev.slope_t:.1f}; "
                f"{ev.recent_improvement / ev.total_improvement:.0%} of the run's improvement).")
-        if ev.gain_per_epoch is not None:
+        if ev.gain_per_epoch is not None and ev.fit_beyond_data:
+            msg += (f" How much is left cannot be told from the curve (a saturating fit heads further than the run "
+                    f"has come so far); recently about {fmt(sign * ev.gain_per_epoch)} per {unit}.")
+        elif ev.gain_per_epoch is not None:
             msg += f" No sign of slowing down: about {fmt(sign * ev.gain_per_epoch)} per {unit}."
         elif ev.estimated_remaining_gain is not None:
             msg += (f" A saturating fit puts the curve's level at {fmt(ev.estimated_level)}: about "
