@@ -588,3 +588,33 @@ def test_undertrained_does_not_quote_a_level_beyond_the_data():
     assert ev.fit_beyond_data and ev.estimated_level is None and f.severity == "warning"
     assert ev.gain_per_epoch is not None and ev.gain_per_epoch > 0
     assert ev.recent_improvement < ev.total_improvement
+
+
+def test_overfitting_in_a_ten_epoch_run():
+    # val loss bottoms out at epoch 3 and ends 40% above it while training keeps falling. The steep first
+    # epochs inflate the whole-run noise ~40x; a rise of 15%+ is judged against the noise after the onset.
+    smooth = np.array([1.80, 0.70, 0.31, 0.168, 0.171, 0.178, 0.190, 0.205, 0.222, 0.238])
+    val = smooth * (1 + 0.03 * np.array([0, 1, -1, 1, -1, 1, -1, 1, -1, 1]))  # +-3% evaluation noise
+    train = np.array([1.78, 0.69, 0.29, 0.144, 0.088, 0.065, 0.052, 0.045, 0.037, 0.030])
+    run = synth(loss=train, val_loss=val)
+    (f,) = fired(run, "CC201")
+    assert f.evidence.onset_epoch in (3, 4) and f.evidence.val_at_end > 1.15 * f.evidence.val_at_onset
+    assert not fired(run, "CC201", clear_rel_rise=0.5)  # the setting moves the edge
+    # the same run on a flat plateau with a noise dip: no rise beyond 15%, nothing
+    flat = np.r_[val[:4], 0.173 * (1 + 0.05 * np.array([1, -1, 1, -1, 1, 0]))]
+    assert not fired(synth(loss=train, val_loss=flat), "CC201")
+
+
+def test_accuracy_that_climbed_to_a_high_share_is_not_called_the_majority_share():
+    # a healthy converged run: accuracy climbs 0.42 -> 0.94 over six epochs and wobbles within 0.5% there,
+    # the loss (0.39) above the binary entropy of 0.94: consistent with learning, not with predicting the prior
+    n = 30
+    t = np.arange(n)
+    acc = 0.937 - 0.52 * np.exp(-t / 2.0) + 0.001 * np.sin(t)
+    loss = 0.39 + 1.4 * np.exp(-t / 2.0) + 0.002 * np.cos(t)
+    run = synth(loss=loss * 0.9, accuracy=acc + 0.01, val_loss=loss, val_accuracy=acc)
+    assert not fired(run, "CC205")
+    assert fired(run, "CC205", prior_within=20)  # got there "early enough" by this setting: named
+    # at the share from the first epochs (a collapse onto the majority class): still found
+    flat = np.r_[0.6, np.full(n - 1, 0.937) + 0.001 * np.sin(t[1:])]
+    assert fired(synth(loss=loss * 0.9, accuracy=flat + 0.01, val_loss=loss, val_accuracy=flat), "CC205")

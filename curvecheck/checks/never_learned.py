@@ -87,8 +87,9 @@ def trivial_value(c: Curve, start: int, loss_level: float | None, zero_level: fl
     flat = (float(np.nanmax(trend) - np.nanmin(trend)) <= 4 * sigma
             and abs(float(np.median(part[half:]) - np.median(part[:half]))) <= sigma)
     if (flat and k >= 2 and abs(level - 1 / k) <= max(2 * sigma, step) and loss_level >= 0.9 * math.log(k)):
+        relation = "at least" if loss_level >= math.log(k) else "about"
         return TrivialValue(c.name, level, f"chance for {k} classes (1/{k}, random predictions; the loss "
-                            f"{fmt(loss_level)} is at least ln {k} = {fmt(math.log(k))})", None, loss_level)
+                            f"{fmt(loss_level)} is {relation} ln {k} = {fmt(math.log(k))})", None, loss_level)
     return None
 
 

@@ -6,6 +6,7 @@ import numpy as np
 
 from .. import findings
 from ..findings import Finding
+from ..signal import noise_level
 from .base import Check, CheckSettings, Curve, RunContext, fmt, fx, setting
 
 
@@ -24,7 +25,9 @@ class Overfitting(Check):
     mean of the last ``tail`` epochs) worse than at the onset by more than ``k_sigma`` standard
     errors of those averages (from the curve's noise level) and more than ``min_rel_rise`` of the
     best value, while the training curve improved by more than ``k_sigma`` of its own standard
-    errors (or by ``min_train_rel`` of its level) over the same epochs, with at least ``min_after`` epochs after the onset. Uses the main
+    errors (or by ``min_train_rel`` of its level) over the same epochs, with at least ``min_after``
+    epochs after the onset. A deterioration of at least ``clear_rel_rise`` of the best is judged
+    against the noise after the onset alone (a short run's steep start inflates the whole-run noise). Uses the main
     loss pair (``loss``/``val_loss``; component losses such as YOLO's are summed); without validation
     loss, the first train/val metric pair. A per-step log with sparse evaluations is judged from 5
     evaluations on (the run itself must have 8 points). Reports the onset epoch, the train/val gap at
@@ -59,6 +62,9 @@ class Overfitting(Check):
         tail: int = setting(5, "the end level is the mean of this many last epochs")
         min_train_rel: float = setting(
             0.25, "a training curve that improved by this share of its level after the onset improved enough")
+        clear_rel_rise: float = setting(
+            0.15, "a deterioration of this share of the best is judged against the noise after the onset alone "
+                  "(short runs, whose steep first epochs inflate the whole run's noise)")
 
     @dataclass
     class Evidence(findings.Evidence):
@@ -97,12 +103,11 @@ class Overfitting(Check):
         after = val.n - 1 - onset
         if after < self.settings.min_after:
             return []
-        m = int(min(self.settings.tail, after))
+        m = self._end_points(after)
         # onset level: the running median at the onset (about a 5-point average); end level: the mean
         # of the last m epochs. Their difference is judged against the noise of such averages.
         val_drop = val.trend[onset] - val.window_mean(m)
-        se_val = val.sigma * np.sqrt(1 / m + 1 / 5)
-        need_val = max(self.settings.k_sigma * se_val, self.settings.min_rel_rise * abs(val.trend[onset]))
+        need_val = self._needed_deterioration(val, onset, m, val_drop)
         train_on_val_x = np.interp(val.x, train.x, train.goodness)
         train_gain = float(np.mean(train_on_val_x[-m:]) - np.interp(val.x[onset], train.x, train.trend))
         need_train = self.settings.k_sigma * train.sigma * np.sqrt(1 / m + 1 / 5)
@@ -114,11 +119,32 @@ class Overfitting(Check):
             return []
         return [self._finding(ctx, train, val, onset, val_drop, train_gain, need_val)]
 
+    def _end_points(self, after: int) -> int:
+        """How many last points make the end level: ``tail``, but at most the later half of the points
+        after the onset (averaging everything after it would let the onset's own level dilute the rise)."""
+        return int(min(self.settings.tail, max(2, (after + 1) // 2)))
+
+    def _needed_deterioration(self, val: Curve, onset: int, m: int, val_drop: float) -> float:
+        """The deterioration that counts: ``k_sigma`` standard errors of the two averages and
+        ``min_rel_rise`` of the best. The noise is the whole curve's; a deterioration of at least
+        ``clear_rel_rise`` is judged against the noise after the onset instead (the steep first epochs
+        of a short run inflate the whole-run noise many times, hiding a +40% rise in 10 epochs)."""
+        level = abs(val.trend[onset])
+        se = np.sqrt(1 / m + 1 / 5)
+        need = max(self.settings.k_sigma * val.sigma * se, self.settings.min_rel_rise * level)
+        clear = max(self.settings.clear_rel_rise, self.settings.min_rel_rise) * level
+        if val_drop > need or val_drop < clear:
+            return need
+        calm = noise_level(val.values[onset:])
+        if not np.isfinite(calm):
+            return need
+        return max(self.settings.k_sigma * calm * se, clear)
+
     def _finding(self, ctx: RunContext, train: Curve, val: Curve, onset: int, val_drop: float,
                  train_gain: float, need_val: float) -> Finding:
         unit = ctx.x_axis
         x_on, x_end = val.x[onset], val.x[-1]
-        m = int(min(self.settings.tail, val.n - 1 - onset))
+        m = self._end_points(val.n - 1 - onset)
         v_on, v_end = val.sign * val.trend[onset], val.sign * val.window_mean(m)
         t_on = train.sign * np.interp(x_on, train.x, train.trend)
         t_end = train.sign * np.interp(x_end, train.x, train.trend)

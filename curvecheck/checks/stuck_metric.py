@@ -20,6 +20,12 @@ def stuck_quantum(c: Curve) -> float:
     return 1e-6 * max(1e-12, float(np.median(np.abs(c.values))))  # float32 round-off is not a change
 
 
+def _band(c: Curve, first: int) -> float:
+    """The wobble a large validation set's accuracy may have and still count as one value: one step
+    (1/n_val) or 0.5% of its level (as :func:`trivial_value` judges it)."""
+    return max(resolution(c.values) * 1.01, 0.005 * float(np.median(c.values[first:])))
+
+
 def stuck_stretch(c: Curve, min_len: int) -> tuple[int, int] | None:
     """The longest stretch (first, last index) where the metric stays within one quantum (its step,
     1/n_val for an accuracy) of the stretch's first value, when it has at least ``min_len`` points."""
@@ -65,7 +71,9 @@ class StuckMetric(Check):
     recall or mAP below ``zero_level``, or AUC within ``auc_band`` of 0.5. A metric at its ceiling
     (1.0) is not stuck, nor one that climbed to just below it (its distance to 1.0 under
     ``ceiling_headroom`` of its progress: 0.997 after starting at 0.5). A stuck accuracy is named when the loss confirms it: the majority share
-    (predicting the prior costs a cross-entropy H(p)) or chance for k classes.
+    (predicting the prior costs a cross-entropy H(p)) or chance for k classes. An accuracy that only
+    wobbles within 0.5% of such a share (a large validation set) counts when it got there within
+    ``prior_within`` epochs (or 10% of the run): one that climbed there over many epochs learned.
 
     Why it matters: the loss improving while the metric stays put means the model learns the
     class prior (or to be confident on easy samples) but not the task. Precision/recall at 0 mean
@@ -96,6 +104,9 @@ class StuckMetric(Check):
         auc_band: float = setting(0.02, "AUC within this of 0.5 over the second half is chance level")
         ceiling_headroom: float = setting(
             0.05, "a [0, 1] metric whose distance to 1.0 is under this share of its progress so far is saturated")
+        prior_within: int = setting(
+            3, "an accuracy that wobbles at the majority share is called that only when it got there within this "
+               "many epochs (or 10% of the run); one that climbed there slowly learned")
 
     settings: Settings
 
@@ -146,7 +157,12 @@ class StuckMetric(Check):
 
     def _frozen(self, ctx: RunContext, c: Curve, loss: Curve | None) -> Finding | None:
         min_len = max(int(self.settings.min_epochs), int(np.ceil(self.settings.stretch_share * c.n)))
-        stretch = stuck_stretch(c, min_len) or self._trivial_tail(ctx, c, min_len)
+        stretch = stuck_stretch(c, min_len)
+        quantum, wobbling = stuck_quantum(c) / 1.01, False
+        if stretch is None:
+            stretch = self._trivial_tail(ctx, c, min_len)
+            wobbling = stretch is not None
+            quantum = _band(c, c.n - min_len) if wobbling else quantum
         if stretch is None or c.at_ceiling and c.values[stretch[1]] >= 1.0 - 1e-9:
             return None  # 100% accuracy is saturation (see CC201 for memorisation), not a stuck metric
         first, last = stretch
@@ -163,11 +179,14 @@ class StuckMetric(Check):
         if change is not None and change >= -self.settings.loss_change and trivial is None:
             return None  # the loss is not falling either: a plateau (CC202) or overfitting (CC201)
         ev = self.Evidence(metric=c.name, signal="frozen", value=value, stretch_start=x0, stretch_end=x1,
-                           stretch_points=last - first + 1, quantum=stuck_quantum(c) / 1.01,
+                           stretch_points=last - first + 1, quantum=quantum,
                            loss=loss.name if loss is not None else None, loss_relative_change=change,
                            trivial_meaning=trivial.meaning if trivial else None)
         moved = f" while {loss.name} changed {change:+.0%}" if change is not None and loss is not None else ""
         within = f" (within one step of {fmt(ev.quantum)})" if c.series.kind in METRIC_KINDS else ""
+        if wobbling:  # not one value: say how far it moves
+            part = c.values[first:last + 1]
+            within = f" (between {fmt(float(np.min(part)))} and {fmt(float(np.max(part)))})"
         msg = (f"{c.name} stays at {fmt(value)}{within} from {unit} {fx(x0)} to {fx(x1)} ({last - first + 1} of "
                f"{c.n} {unit}s){moved}.")
         if trivial is not None:
@@ -197,9 +216,20 @@ class StuckMetric(Check):
         if c.series.kind != "accuracy" or loss is None or first < 0:
             return None
         level = float(np.median(loss.values[loss.x >= c.x[first]]))
-        if trivial_value(c, first, level, 0.0) is None or not self._partner_trivial(ctx, c, first):
+        trivial = trivial_value(c, first, level, 0.0)
+        if trivial is None or not self._partner_trivial(ctx, c, first):
+            return None
+        if trivial.value >= 0.5 and self._climbed(c, first):
             return None
         return first, c.n - 1
+
+    def _climbed(self, c: Curve, first: int) -> bool:
+        """A model that predicts the majority class is at that share within the first epochs; an accuracy
+        that climbed there over many epochs (0.42, 0.69, 0.82, 0.88, 0.91, 0.93) learned it. (Chance for
+        k classes wobbles by several samples around 1/k: this test is for the majority share only.)"""
+        inside = np.abs(c.values - float(np.median(c.values[first:]))) <= _band(c, first)
+        reached = int(np.argmax(inside)) if inside.any() else c.n
+        return reached > max(self.settings.prior_within, round(0.1 * c.n))
 
     @staticmethod
     def _partner_trivial(ctx: RunContext, c: Curve, first: int) -> bool:
