@@ -7,7 +7,7 @@ import numpy as np
 from .. import findings
 from ..findings import Finding
 from ..signal import noise_level
-from .base import Check, CheckSettings, Curve, RunContext, fmt, fx, setting
+from .base import Check, CheckSettings, Curve, RunContext, fmt, fx, setting, slope_t
 
 
 def prechelt_gl(val_loss: np.ndarray) -> np.ndarray:
@@ -26,8 +26,9 @@ class Overfitting(Check):
     errors of those averages (from the curve's noise level) and more than ``min_rel_rise`` of the
     best value, while the training curve improved by more than ``k_sigma`` of its own standard
     errors (or by ``min_train_rel`` of its level) over the same epochs, with at least ``min_after``
-    epochs after the onset. A deterioration of at least ``clear_rel_rise`` of the best is judged
-    against the noise after the onset alone (a short run's steep start inflates the whole-run noise). Uses the main
+    epochs after the onset. A deterioration of at least ``clear_rel_rise`` of the best that is also
+    a steady trend (regression slope t beyond ``k_sigma``) is judged against the noise after the
+    onset alone (a short run's steep start inflates the whole-run noise). Uses the main
     loss pair (``loss``/``val_loss``; component losses such as YOLO's are summed); without validation
     loss, the first train/val metric pair. A per-step log with sparse evaluations is judged from 5
     evaluations on (the run itself must have 8 points). Reports the onset epoch, the train/val gap at
@@ -134,6 +135,11 @@ class Overfitting(Check):
         need = max(self.settings.k_sigma * val.sigma * se, self.settings.min_rel_rise * level)
         clear = max(self.settings.clear_rel_rise, self.settings.min_rel_rise) * level
         if val_drop > need or val_drop < clear:
+            return need
+        # only a steady worsening: the running median also dips at the low points of an oscillating
+        # stretch, and the calm epochs after it would then make any level look like a rise
+        _slope, t = slope_t(val.x[onset:], val.goodness[onset:])
+        if not t < -self.settings.k_sigma:
             return need
         calm = noise_level(val.values[onset:])
         if not np.isfinite(calm):

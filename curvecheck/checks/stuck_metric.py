@@ -74,6 +74,8 @@ class StuckMetric(Check):
     (predicting the prior costs a cross-entropy H(p)) or chance for k classes. An accuracy that only
     wobbles within 0.5% of such a share (a large validation set) counts when it got there within
     ``prior_within`` epochs (or 10% of the run): one that climbed there over many epochs learned.
+    A stretch that wobbled by a step and was later beaten by more than a step was slow learning; one
+    that wobbles by a step must last twice ``min_epochs`` (exactly constant: ``min_epochs``).
 
     Why it matters: the loss improving while the metric stays put means the model learns the
     class prior (or to be confident on easy samples) but not the task. Precision/recall at 0 mean
@@ -176,6 +178,11 @@ class StuckMetric(Check):
         trivial = trivial_value(c, first, level, 0.0) if c.series.kind == "accuracy" and last == c.n - 1 else None
         if trivial is not None and not self._partner_trivial(ctx, c, first):
             trivial = None  # training learned (e.g. 100 % train accuracy): the val accuracy is not the prior
+        if trivial is None and self._moved_on(c, first, last):
+            return None
+        if trivial is None and not wobbling and last - first + 1 < 2 * self.settings.min_epochs \
+                and float(np.ptp(c.values[first:last + 1])) > 0:
+            return None  # 5 epochs of +-1 sample (0.82, 0.84, 0.80 on 50) is a small set's noise, not a freeze
         if change is not None and change >= -self.settings.loss_change and trivial is None:
             return None  # the loss is not falling either: a plateau (CC202) or overfitting (CC201)
         ev = self.Evidence(metric=c.name, signal="frozen", value=value, stretch_start=x0, stretch_end=x1,
@@ -198,6 +205,16 @@ class StuckMetric(Check):
         return self.finding(series=[c.name] + ([loss.name] if loss is not None else []),
                             epochs={"start": x0, "end": x1}, message=msg, evidence=ev,
                             advice=self._advice(c.series.kind))
+
+    @staticmethod
+    def _moved_on(c: Curve, first: int, last: int) -> bool:
+        """A stretch that wobbled by a step (0.84, 0.86, 0.82 on 50 samples) and was then beaten by more
+        than a step (0.90; the median of what follows, so one lucky epoch does not count) was a slow phase of learning, not a stuck metric. An exactly constant stretch
+        (IoU 0.0 for 12 epochs, then learning) stays a finding."""
+        part = c.goodness[first:last + 1]
+        if last >= c.n - 1 or float(np.ptp(part)) == 0:
+            return False
+        return float(np.median(c.goodness[last + 1:])) > float(np.max(part)) + stuck_quantum(c)
 
     def _saturated(self, c: Curve, first: int, last: int) -> bool:
         """A [0, 1] metric that climbed and sits just below 1.0 (0.997 after starting at 0.5) has no room
