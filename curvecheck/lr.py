@@ -18,7 +18,8 @@ import numpy as np
 from .checks.base import slope_t
 from .checks.never_learned import COLLAPSE_SIGNALS
 from .findings import SEVERITY_RANK, Finding, evidence_dict, json_safe
-from .model import Run
+from .model import Run, Series
+from .schedule import describe_schedule
 from .numbers import fmt, fx
 from .signal import best_index, noise_level, per_evaluation, rolling_median, tensorboard_smooth
 from .vocab import LR_VERDICTS as VERDICTS  # noqa: F401  (re-exported)
@@ -41,12 +42,22 @@ class LRVerdict:
 
 
 def lr_of_run(run: Run, label: str | None = None) -> tuple[float | None, str | None]:
-    """The run's (initial) learning rate: from a label, the lr column, or the file name."""
+    """The run's learning rate as a sweep sets it: from a label, the lr column(s), or the file name.
+
+    From a column it is the first value, or the peak when the LR warms up to it (the first value of
+    a warm-up is a fraction of the LR the user chose). With several LR columns (one per parameter
+    group: Ultralytics' bias group warms *down* from 0.1) it is the median of the columns' values.
+    """
     if label is not None:
         return float(label), "label"
-    lr = run.lr_series()
-    if lr is not None and lr.finite.any():
-        return float(lr.values[lr.finite][0]), f"{lr.name} column (first value)"
+    columns = [s for s in run.series.values() if s.kind == "lr" and s.finite.any()]
+    columns = [s for s in columns if not s.step_level] or columns  # Lightning's lr-Adam_step repeats lr-Adam
+    if columns:
+        picked = [_set_lr(s) for s in columns]
+        value = sorted(v for v, _ in picked)[(len(picked) - 1) // 2]  # the (lower) median: one column's own value
+        if len(columns) == 1:
+            return value, f"{columns[0].name} column ({picked[0][1]})"
+        return value, f"median of {len(columns)} LR columns ({', '.join(s.name for s in columns)})"
     m = _LR_IN_NAME.search(Path(run.source).name) or _LR_IN_NAME.search(str(run.source))
     if m:
         try:
@@ -54,6 +65,15 @@ def lr_of_run(run: Run, label: str | None = None) -> tuple[float | None, str | N
         except ValueError:
             pass
     return None, None
+
+
+def _set_lr(lr: Series) -> tuple[float, str]:
+    """(value, how it was read) of one LR column: its peak after a warm-up, else its first value."""
+    schedule = describe_schedule(lr)
+    v = lr.values[lr.finite]
+    if schedule.warm_up:
+        return float(v.max()), "peak after warm-up"
+    return float(v[0]), "first value"
 
 
 @dataclass
@@ -87,6 +107,7 @@ class LRThresholds:
     fast_start_share: float = 0.5  # at least this share in the first quarter is fast early progress
     still_improving_share: float = 0.1  # the last quarter still brings this share of the improvement
     max_epoch_points: int = 200  # longer per-step training curves are averaged into epoch-like bins
+    sweep_lr_ratio: float = 2.0  # in a sweep, LRs closer than this factor are the same setting
 
 
 THRESHOLDS = LRThresholds()
@@ -406,9 +427,13 @@ def _sweep_metric(runs: list[Run], metric: str | None) -> tuple[str, str]:
 
             raise UsageError(f"--metric {metric}: not in {runs[0].source}")
         return metric, s.direction
-    # the first validation metric all runs share, else the validation loss
+    # the framework's own score when every run has it (Ultralytics' fitness), else the first validation
+    # metric all runs share, else the validation loss
     common = set.intersection(*[set(r.series) for r in runs])
     first = runs[0]
+    own = first.meta.get("monitor")
+    if own in common and all(r.meta.get("monitor") == own for r in runs):
+        return own, first.series[own].direction
     for kind in ("iou", "dice", "f1", "map", "accuracy", "auc"):
         for s in first.signals():
             if s.kind == kind and s.split == "val" and s.name in common:
@@ -486,12 +511,24 @@ def _judge_in_context(entries: list[SweepEntry], curves: list[np.ndarray | None]
         elif e.failed:
             e.verdict = "too_high"
         elif e.best is not None and e.lr is not None and winner.lr is not None and sign * e.best <= early:
-            e.verdict = "too_low" if e.lr < winner.lr else "too_high"
             why = (f"its best {e.metric} {fmt(e.best)} over all its epochs is no better than what lr {winner.lr:g} "
                    f"reached in its first quarter ({fmt(sign * early)})")
+            if not _distinct_lrs(e.lr, winner.lr):
+                # same LR (or nearly): the difference lies elsewhere (data, model, seed), not in the LR
+                e.evidence = [*e.evidence, f"{why}, at nearly the same LR (within {THRESHOLDS.sweep_lr_ratio:g}x): "
+                                           "not an LR effect"]
+                continue
+            e.verdict = "too_low" if e.lr < winner.lr else "too_high"
             e.evidence = [why, *e.evidence]
     if top is not None and top is not winner:
         top.evidence = ["ranked first on its metric, but it collapsed, went NaN or diverged"] + top.evidence
+
+
+def _distinct_lrs(a: float | None, b: float | None) -> bool:
+    """Two LRs a sweep set apart (at least ``sweep_lr_ratio`` between them), not the same setting."""
+    if a is None or b is None or a <= 0 or b <= 0:
+        return a != b
+    return max(a, b) / min(a, b) >= THRESHOLDS.sweep_lr_ratio
 
 
 def _sweep_summary(entries: list[SweepEntry], top: SweepEntry | None, metric: str) -> tuple[list[str], bool | None]:
@@ -502,7 +539,8 @@ def _sweep_summary(entries: list[SweepEntry], top: SweepEntry | None, metric: st
     where = f" at epoch {fx(top.best_epoch)}" if top.best_epoch is not None else ""
     summary.append(f"best: {top.name}" + (f" (lr {top.lr:g})" if top.lr is not None else "")
                    + f" with smoothed {metric} {fmt(top.best or 0.0)}{where}")
-    lrs = [e.lr for e in entries if e.lr is not None]
+    # LRs within sweep_lr_ratio of the best are the same setting: they neither bracket it nor extend the range
+    lrs = [e.lr for e in entries if e.lr is not None and (e is top or _distinct_lrs(e.lr, top.lr))]
     if top.lr is not None and len(lrs) >= 3:
         if top.lr >= max(lrs):
             bracketed = False

@@ -144,3 +144,31 @@ def test_per_step_training_is_binned_not_judged_as_epoch_spikes():
     curve = training_curve(run)
     assert curve is not None and curve.n == 20 and curve.binned_from == steps
     assert lr_verdict(run, []).verdict == "ok"
+
+
+def test_the_lr_of_a_warm_up_run_is_the_peak_it_warms_up_to():
+    from curvecheck.lr import lr_of_run
+
+    run = curvecheck.load(CORPUS / "hf_trainer_state/Dude-0313-LogClassifier_Roberta_V1__trainer_state.json")
+    lr = run["learning_rate"].values
+    assert lr[0] < lr.max() / 10  # linear warm-up from 1e-6
+    value, source = lr_of_run(run)
+    assert value == lr.max() and "warm-up" in source
+    # Ultralytics logs one LR per parameter group; the bias group warms *down* from 0.1: the median group
+    yolo = curvecheck.load(CORPUS / "yolo_csv/A-Alviento-rock-paper-scissors-yolo-object-detectio__results.csv")
+    value, source = lr_of_run(yolo)
+    bias, weights = yolo["lr/pg0"].values, yolo["lr/pg1"].values
+    assert bias[0] > 0.07 * 0.99 and weights[0] < weights.max()  # 0.070 falling; 0.0033 warming up
+    assert value == weights.max() and value < 0.02 and "median of 3" in source
+
+
+def test_a_sweep_does_not_blame_the_lr_for_runs_at_the_same_lr():
+    # three YOLOv8 runs on different datasets at about the same lr0 (0.0092 vs 0.0098): the worse one is
+    # not "too low"; ranked by Ultralytics' fitness, the score best.pt is chosen by
+    report = curvecheck.compare([CORPUS / "yolo_csv/A-Alviento-rock-paper-scissors-yolo-object-detectio__results.csv",
+                                 CORPUS / "yolo_csv/Abonia1-YOLOv8-Fire-and-Smoke-Detection__results.csv"])
+    assert report.metric == "fitness"
+    worse = next(e for e in report.entries if "Abonia1" in e.source)
+    assert worse.rank == 2 and worse.verdict == worse.own_verdict
+    assert any("not an LR effect" in line for line in worse.evidence)
+    assert report.bracketed is None  # two LRs within 2x bracket nothing
