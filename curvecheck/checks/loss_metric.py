@@ -165,8 +165,8 @@ class LossMetricDivergence(Check):
             epochs={"start": min(ev.loss_best_epoch, ev.metric_best_epoch),
                     "end": max(ev.loss_best_epoch, ev.metric_best_epoch)},
             message=self.message(ctx.x_axis, loss.name, metric.name, ev), evidence=ev,
-            advice=(f"Monitor the metric you report: EarlyStopping(monitor='{metric.name}', mode='{mode}') and the "
-                    f"same for ModelCheckpoint. A loss that rises while {metric.name} improves usually means "
+            advice=(f"Monitor the metric you report: {_monitor_metric(ctx, metric.name, mode)}. A loss that rises "
+                    f"while {metric.name} improves usually means "
                     "over-confident predictions; a Dice/IoU-based loss (or BCE + Dice) or label smoothing aligns "
                     "the two."))
 
@@ -211,3 +211,9 @@ class LossMetricDivergence(Check):
                             advice=("The loss is improving on something the metric does not measure (confidence "
                                     "on already-correct samples, or the majority class): check class balance "
                                     "and the metric's threshold."))
+
+
+def _monitor_metric(ctx: RunContext, metric: str, mode: str) -> str:
+    from ..advice import callback_framework, monitor_metric
+
+    return monitor_metric(callback_framework(ctx.run), metric, mode)

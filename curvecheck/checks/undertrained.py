@@ -6,7 +6,7 @@ import numpy as np
 
 from .. import findings
 from ..findings import Finding
-from .base import Check, CheckSettings, Curve, RunContext, fmt, fx, setting, slope_t
+from .base import Check, CheckSettings, Curve, RunContext, fmt, setting, slope_t
 
 
 def fit_saturation(x: np.ndarray, g: np.ndarray) -> tuple[float, float, float] | None:
@@ -126,11 +126,13 @@ class Undertrained(Check):
                 ev.epochs_for_90_percent = tau * np.log(10)
                 if remaining >= self.settings.warn_gain_share * total:
                     severity = "warning"
-        resume = (f" (Keras: fit(..., initial_epoch={fx(c.x[-1] + 1)}) continues the epoch numbering)"
-                  if ctx.run.format.startswith("keras") and ctx.x_axis == "epoch" else "")
+        from ..advice import callback_framework, resume
+
+        how = resume(callback_framework(ctx.run), c.x[-1] + 1 if ctx.x_axis == "epoch" else None)
+        resume_text = f" ({how})" if how else ""
         return self.finding(series=[c.name], epochs={"start": c.x[-w], "end": c.x[-1]},
                             message=self.message(ctx.x_axis, c.name, c.sign, ev), evidence=ev, severity=severity,
-                            advice=(f"Train longer: resume from the last checkpoint{resume}. If progress has been "
+                            advice=(f"Train longer: resume from the last checkpoint{resume_text}. If progress has been "
                                     "slow and steady from the start, the learning rate may be too low."))
 
     @staticmethod
