@@ -46,6 +46,8 @@ class Recommendation:
     params: dict[str, Any] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
     usable: bool = True  # False: no epoch of this run is worth keeping (it never learned)
+    # how the log's framework numbers or keeps this epoch's checkpoint ("Keras calls it 'Epoch 12'...")
+    keep_hint: str = ""
     # findings at the caller's --fail-on level (api.recommend_stop); decide the exit code, not in the JSON
     failing_findings: list[Finding] = field(default_factory=list, repr=False)
 
@@ -60,7 +62,7 @@ class Recommendation:
             "cost": self.cost, "best_epochs": self.best_epochs, "others": self.others,
             "disagreement": self.disagreement, "status": self.status, "checkpoint": self.checkpoint,
             "suggested": self.suggested, "epoch_base": self.epoch_base, "params": self.params,
-            "notes": self.notes, "usable": self.usable,
+            "notes": self.notes, "usable": self.usable, "keep_hint": self.keep_hint,
         })
 
 
@@ -163,12 +165,6 @@ def suggest_settings(s: Series, direction: str) -> dict[str, Any]:
 
 
 
-def callback_line(run: Run, monitor: str) -> str:
-    """The callback that stops the next run with curvecheck's own rule (Keras, or Lightning for its logs)."""
-    framework = "lightning" if "lightning" in run.format else "keras"
-    return f"curvecheck.callbacks.{framework}.CurvecheckStopping(monitor='{monitor}')"
-
-
 # --- the recommendation ------------------------------------------------------------------------
 
 def checkpoint_path(template: str, epoch: float, epoch_base: int, values: dict[str, float]) -> str:
@@ -264,13 +260,15 @@ def recommend_stop(run: Run, monitors: list[str] | None = None, *, weights: list
         if dead and primary.name not in dead:
             rec.notes.append(f"{dead[0]} is NaN or inf at every {run.x_axis}: monitoring {primary.name} instead.")
     rec.suggested = suggest_settings(primary, direction)
-    if rec.suggested:  # the same settings, spelled in the log's own framework
-        from .advice import callbacks
+    from .advice import callbacks, checkpoint_hint, curvecheck_callback
 
+    rec.keep_hint = checkpoint_hint(run, x[kept])
+    if rec.suggested:  # the same settings, spelled in the log's own framework
         rec.suggested.update(callbacks(run, primary.name, direction, rec.suggested["patience"],
                                        rec.suggested["min_delta"], max(2, rec.suggested["patience"] // 2)))
-    if rec.suggested:  # curvecheck's own rule as a callback
-        rec.suggested["curvecheck_callback"] = callback_line(run, primary.name)
+        own_rule = curvecheck_callback(rec.suggested["framework"], primary.name)
+        if own_rule:  # curvecheck's own rule as a callback (Keras and Lightning only)
+            rec.suggested["curvecheck_callback"] = own_rule
     if checkpoint_template:
         rec.checkpoint = checkpoint_path(checkpoint_template, x[kept], run.epoch_base,
                                          {s.name: float(s.values[kept]) for s in run.signals()
@@ -373,7 +371,7 @@ def _fill_stop(rec: Recommendation, run: Run, mons, result: StopResult, x, kept:
                       f"{rec.saved_epochs} of {n} {unit}s ({result.reason or 'patience exhausted'}).")
     else:
         rec.reason = f"{head}. The {strategy} rule would not have stopped before the end of the log."
-    if strategy == "keras" and run.epoch_base == 0:
+    if strategy == "keras" and run.epoch_base == 0 and run.x_axis == "epoch" and run.framework == "keras":
         rec.notes.append(f"Keras prints and ModelCheckpoint names this epoch {fx(x[kept] + 1)} (1-based); "
                          f"CSVLogger writes {fx(x[kept])}.")
 

@@ -64,13 +64,13 @@ def recommendation_lines(rec, x_axis: str = "epoch") -> list[str]:
     else:
         values = ", ".join(f"{markdown_code(k)} {fmt_value(v)}" for k, v in rec.value.items())
         head = f"keep {x_axis} {fmt_x(rec.epoch)} ({values})"
-        if rec.epoch_base == 0 and x_axis == "epoch":
-            head += f"; Keras calls it 'Epoch {fmt_x(rec.epoch + 1)}'"
+        if rec.keep_hint:
+            head += f"; {markdown_text(rec.keep_hint)}"
     out = [f"**Recommendation:** {head}. {markdown_text(rec.reason)}"]
     if rec.checkpoint:
         out.append(f"Checkpoint: {markdown_code(rec.checkpoint)}")
     if rec.suggested:
-        out.append(f"Next run: {markdown_code(rec.suggested['keras'])}")
+        out.append(f"Next run: {markdown_code(rec.suggested.get('early_stopping', rec.suggested['keras']))}")
     return out
 
 
