@@ -94,3 +94,25 @@ def test_keras_reports_keep_keras_terms():
     assert "Keras calls it 'Epoch 11'; ModelCheckpoint {epoch} = 11" in text
     assert "keras.callbacks.TerminateOnNaN()" in text and "clipnorm=1.0" in text
     assert "curvecheck.callbacks.keras.CurvecheckStopping" in text and "curvecheck[keras]" in text
+
+
+def test_no_min_delta_from_the_noise_of_a_diverging_run():
+    # val_loss falls from 1e5 to its best 232 and then goes NaN: its first differences are no noise level
+    from curvecheck.recommend import divergence_x, recommend_stop, suggest_settings
+
+    import curvecheck
+
+    run = curvecheck.load(SAMPLES / "nan_divergence.csv")
+    assert divergence_x(run) == (12.0, "it went NaN/inf at epoch 12")
+    rec = recommend_stop(run)
+    assert rec.suggested == {} and any(n.startswith("No early-stopping settings for the next run: it went NaN/inf "
+                                                    "at epoch 12") for n in rec.notes)
+    assert "min_delta=1000" not in analyze(SAMPLES / "nan_divergence.csv")
+    # a healthy run keeps the settings from its whole-run noise
+    healthy = curvecheck.load(SAMPLES / "segmentation_unet.csv")
+    assert divergence_x(healthy) is None
+    assert recommend_stop(healthy).suggested["min_delta"] == suggest_settings(healthy["val_loss"], "min")["min_delta"]
+    # with noise visible before the divergence, the settings come from there (local noise at the best)
+    s = curvecheck.model.make_series("val_loss", range(12), [5, 4, 3, 2.5, 2.2, 2.3, 2.1, 2.15, 2.05, 2.1, 9, 40])
+    got = suggest_settings(s, "min", (9.5, "it diverged after epoch 9"))
+    assert 0 < got["min_delta"] < 1 and "it diverged after epoch 9: its noise sigma around its best" in got["reason"]
