@@ -93,7 +93,9 @@ def test_keras_reports_keep_keras_terms():
     assert "from 0 like Keras CSVLogger: epoch 0 is Keras's 'Epoch 1'" in text
     assert "Keras calls it 'Epoch 11'; ModelCheckpoint {epoch} = 11" in text
     assert "keras.callbacks.TerminateOnNaN()" in text and "clipnorm=1.0" in text
+    text = analyze(SAMPLES / "segmentation_unet.csv")
     assert "curvecheck.callbacks.keras.CurvecheckStopping" in text and "curvecheck[keras]" in text
+    assert "EarlyStopping(monitor='val_dice_coef', mode='max') and the same for ModelCheckpoint" in text
 
 
 def test_no_min_delta_from_the_noise_of_a_diverging_run():
@@ -116,3 +118,21 @@ def test_no_min_delta_from_the_noise_of_a_diverging_run():
     s = curvecheck.model.make_series("val_loss", range(12), [5, 4, 3, 2.5, 2.2, 2.3, 2.1, 2.15, 2.05, 2.1, 9, 40])
     got = suggest_settings(s, "min", (9.5, "it diverged after epoch 9"))
     assert 0 < got["min_delta"] < 1 and "it diverged after epoch 9: its noise sigma around its best" in got["reason"]
+
+
+def test_lr_verdict_quotes_the_lr_at_the_event():
+    # the LR doubles every epoch: the verdict is about the LR that made the loss NaN, not the first one
+    run = analyze_json(SAMPLES / "nan_divergence.csv")
+    verdict = run["lr_verdict"]
+    assert verdict["lr"] == pytest.approx(1e-06) and verdict["event_lr"] == pytest.approx(0.004096)
+    assert verdict["event"] == "at epoch 12, the first NaN/inf loss"
+    nan = next(f for f in run["findings"] if f["code"] == "CC101")
+    assert nan["evidence"]["lr_at_first"] == verdict["event_lr"]
+    assert ("learning rate: too high  (lr 0.004096 at epoch 12, the first NaN/inf loss; lr 1e-06 at the start"
+            in analyze(SAMPLES / "nan_divergence.csv"))
+    diverged = analyze_json(WRITTEN / "keras_divergence.csv")["lr_verdict"]
+    climb = next(s for s in diverged["signals"] if s["name"] == "divergence")
+    assert diverged["event"] == "at epoch 9, where the divergence began"
+    assert diverged["event_lr"] == climb["numbers"]["lr_start"]
+    # a constant LR is quoted once, as before
+    assert analyze_json(WRITTEN / "lr_runs/torch/nan_divergence/metrics.csv")["lr_verdict"]["event_lr"] is None

@@ -78,7 +78,10 @@ def verdict_lines(verdict) -> list[str]:
     if verdict is None:
         return []
     head = f"**Learning rate:** {verdict.verdict.replace('_', ' ')}"
-    if verdict.lr is not None:
+    if verdict.event_lr is not None and verdict.event:
+        head += f" (lr {verdict.event_lr:g} {markdown_text(verdict.event)}"
+        head += f"; lr {verdict.lr:g} at the start)" if verdict.lr is not None else ")"
+    elif verdict.lr is not None:
         head += f" (lr {verdict.lr:g}, from the {markdown_text(verdict.lr_source or '')})"
     return [head] + [f"- {markdown_text(e)}" for e in verdict.evidence[:3]]
 

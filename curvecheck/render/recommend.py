@@ -65,7 +65,10 @@ def render_recommendation(console: Console, rec: Recommendation, source: str, x_
 
 def verdict_lines(v: LRVerdict) -> list[tuple[str, str]]:
     head = f"learning rate: {v.verdict.replace('_', ' ')}"
-    if v.lr is not None:
+    if v.event_lr is not None and v.event:
+        head += f"  (lr {v.event_lr:g} {v.event}" + (f"; lr {v.lr:g} at the start" if v.lr is not None else "")
+        head += f", from the {v.lr_source})" if v.lr_source else ")"
+    elif v.lr is not None:
         head += f"  (lr {v.lr:g}, from the {v.lr_source})"
     return [(head, _VERDICT.get(v.verdict, ""))] + [(f"- {e}", "dim") for e in v.evidence[:3]]
 
