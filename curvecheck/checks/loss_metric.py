@@ -47,8 +47,9 @@ class LossMetricDivergence(Check):
     one. A rising loss with a rising metric usually means over-confident predictions (the loss
     punishes confident mistakes) rather than worse masks or labels.
 
-    What to do: monitor the metric you care about (``EarlyStopping(monitor='val_iou', mode='max')``,
-    same for ModelCheckpoint); for segmentation, a Dice/IoU-based loss (or BCE + Dice) aligns the
+    What to do: monitor the metric you care about (Keras and Lightning ``EarlyStopping(monitor='val_iou',
+    mode='max')``, same for ModelCheckpoint; Hugging Face ``metric_for_best_model``; Ultralytics picks
+    ``best.pt`` by its fitness metric already); for segmentation, a Dice/IoU-based loss (or BCE + Dice) aligns the
     loss with the metric; label smoothing or calibration reduces over-confidence.
 
     Example: ``val_loss is best at epoch 11 but val_dice_coef keeps improving until epoch 77

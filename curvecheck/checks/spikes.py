@@ -28,7 +28,8 @@ class Spikes(Check):
     an exploding gradient) or a learning rate near the edge of stability. A spike in the validation
     loss alone often means one odd validation batch. Repeated spikes precede divergence.
 
-    What to do: clip gradients (``clipnorm=1.0``), lower the learning rate a little or add warm-up,
+    What to do: clip gradients (Keras ``clipnorm=1.0``, Lightning ``gradient_clip_val=1.0``, Hugging Face
+    ``max_grad_norm=1.0``), lower the learning rate a little or add warm-up,
     look at the batches of that epoch for corrupt data; with Adam, a larger ``epsilon`` can help.
 
     Example: ``val_loss spikes at epoch 1: 7.42, 5.7x its local level 1.3, then back.``

@@ -48,7 +48,8 @@ class Undertrained(Check):
     Why it matters: the run stopped before the model converged; its final numbers understate what
     the model can do, and comparisons with other runs are unfair.
 
-    What to do: train longer (resume from the last checkpoint with ``initial_epoch``); if progress
+    What to do: train longer (resume from the last checkpoint: Keras ``initial_epoch``, Lightning
+    ``ckpt_path='last'``, Hugging Face ``resume_from_checkpoint``); if progress
     is slow and steady from the start, the learning rate may be too low.
 
     Example: ``val_loss still improves at the end: 2.1 -> 2.02 over the last 9 epochs (regression
