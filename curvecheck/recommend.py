@@ -14,7 +14,7 @@ import numpy as np
 
 from .context import default_monitor
 from .errors import UsageError
-from .findings import Finding, json_safe
+from .findings import Finding, evidence_dict, json_safe
 from .metrics import percent_scale
 from .model import Run, Series
 from .numbers import fmt, fx
@@ -207,11 +207,14 @@ def divergence_x(run: Run) -> tuple[float, str] | None:
     unit = run.x_axis
     events: list[tuple[float, str]] = []
     if Divergence.applicable(run):
-        events += [(float(np.nextafter(f.evidence.best_epoch, np.inf)),
-                    f"it diverged after {unit} {fx(f.evidence.best_epoch)}") for f in Divergence().run(ctx)]
+        for f in Divergence().run(ctx):
+            best = float(evidence_dict(f.evidence)["best_epoch"])
+            events.append((float(np.nextafter(best, np.inf)), f"it diverged after {unit} {fx(best)}"))
     if NonFinite.applicable(run):
-        events += [(f.evidence.first_epoch, f"it went NaN/inf at {unit} {fx(f.evidence.first_epoch)}")
-                   for f in NonFinite().run(ctx) if f.severity == "error" and not f.evidence.recovered]
+        for f in NonFinite().run(ctx):
+            ev = evidence_dict(f.evidence)
+            if f.severity == "error" and not ev["recovered"]:
+                events.append((float(ev["first_epoch"]), f"it went NaN/inf at {unit} {fx(ev['first_epoch'])}"))
     return min(events) if events else None
 
 
