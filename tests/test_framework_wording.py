@@ -3,11 +3,15 @@ TensorBoard logs get their framework's epoch numbering, callbacks and checkpoint
 
 from __future__ import annotations
 
+import functools
 import json
-import subprocess
-import sys
 
 import pytest
+from typer.testing import CliRunner
+
+import curvecheck
+from curvecheck.cli import app
+from curvecheck.recommend import divergence_x, recommend_stop, suggest_settings
 
 from .conftest import CORPUS, SAMPLES, WRITTEN
 
@@ -22,17 +26,17 @@ TORCH_TB_NAN = WRITTEN / "torch_simple"
 TORCH_TB_NO_VAL = WRITTEN / "torch_new_style"
 
 
+@functools.cache
 def analyze(path) -> str:
-    res = subprocess.run([sys.executable, "-m", "curvecheck", "analyze", str(path)], capture_output=True, text=True,
-                         check=False)
-    assert res.returncode in (0, 1) and not res.stderr, res.stderr
-    return res.stdout
+    """The text report, as `curvecheck analyze PATH` prints it (in-process: the suite stays fast)."""
+    res = CliRunner().invoke(app, ["analyze", str(path)])
+    assert res.exit_code in (0, 1), res.output
+    return res.output
 
 
 def analyze_json(path) -> dict:
-    res = subprocess.run([sys.executable, "-m", "curvecheck", "analyze", "--json", str(path)], capture_output=True,
-                         text=True, check=False)
-    return json.loads(res.stdout)["runs"][0]
+    res = CliRunner().invoke(app, ["analyze", "--json", str(path)])
+    return json.loads(res.output)["runs"][0]
 
 
 @pytest.mark.parametrize("path", [LIGHTNING_NAN, LIGHTNING_NO_VAL, LIGHTNING_FRACTIONAL, HF, YOLO_FROM_0, YOLO_FROM_1,
@@ -100,10 +104,6 @@ def test_keras_reports_keep_keras_terms():
 
 def test_no_min_delta_from_the_noise_of_a_diverging_run():
     # val_loss falls from 1e5 to its best 232 and then goes NaN: its first differences are no noise level
-    from curvecheck.recommend import divergence_x, recommend_stop, suggest_settings
-
-    import curvecheck
-
     run = curvecheck.load(SAMPLES / "nan_divergence.csv")
     assert divergence_x(run) == (12.0, "it went NaN/inf at epoch 12")
     rec = recommend_stop(run)
