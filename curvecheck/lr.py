@@ -35,10 +35,15 @@ class LRVerdict:
     lr_source: str | None
     evidence: list[str] = field(default_factory=list)
     signals: list[LRSignal] = field(default_factory=list)
+    # the LR in effect at the event a too_high verdict rests on (the first NaN loss, the start of a
+    # divergence or of a frozen loss), when the log has an LR column and it differs from ``lr``
+    event_lr: float | None = None
+    event: str | None = None  # where: "at epoch 12, the first NaN loss"
 
     def to_dict(self) -> dict[str, Any]:
         return json_safe({"verdict": self.verdict, "lr": self.lr, "lr_source": self.lr_source,
-                          "evidence": self.evidence, "signals": [s.to_dict() for s in self.signals]})
+                          "evidence": self.evidence, "signals": [s.to_dict() for s in self.signals],
+                          "event_lr": self.event_lr, "event": self.event})
 
 
 def lr_of_run(run: Run, label: str | None = None) -> tuple[float | None, str | None]:
@@ -227,9 +232,10 @@ def _instability(c: TrainingCurve, t: LRThresholds) -> list[LRSignal]:
         return []
     i = max(jumps, key=lambda j: v[j] - best[j - 1])
     rise = v[i] - best[i - 1]
+    share = f" ({rise / scale:.0%} of the run's improvement)" if scale > 0 else ""
     return [LRSignal("instability", "too_high",
                      f"{c.name} jumped to {fmt(v[i])} mid-run, {v[i] / best[i - 1]:.1f}x its running best "
-                     f"{fmt(best[i - 1])} ({rise / scale:.0%} of the run's improvement), then recovered",
+                     f"{fmt(best[i - 1])}{share}, then recovered",
                      {"index": i, "value": v[i], "running_best": best[i - 1], "ratio": v[i] / best[i - 1],
                       "jumps": len(jumps)})]
 
@@ -344,7 +350,9 @@ def lr_verdict(run: Run, findings: list[Finding], label: str | None = None) -> L
     low = [s for s in signals if s.points_to == "too_low"]
     ok = [s for s in signals if s.points_to == "ok"]
     if high:
-        return LRVerdict("too_high", lr, source, [s.text for s in high], high + low)
+        verdict = LRVerdict("too_high", lr, source, [s.text for s in high], high + low)
+        _quote_event_lr(run, verdict, high)
+        return verdict
     if low:
         return LRVerdict("too_low", lr, source, [s.text for s in low], low)
     if not any(s.kind == "loss" and s.finite.any() for s in run.signals()):
@@ -352,6 +360,32 @@ def lr_verdict(run: Run, findings: list[Finding], label: str | None = None) -> L
     nothing = ("no sign of a too-high (divergence, NaN, collapse, zigzag, instability) or too-low (slow from the "
                "start and still improving at the end) learning rate")
     return LRVerdict("ok", lr, source, [s.text for s in ok] or [nothing], ok)
+
+
+# where each too_high signal happened (the evidence field holding the log's epoch) and what it was
+_EVENT_X = (("non_finite", "first_epoch", "the first NaN/inf loss"),
+            ("divergence", "best_epoch", "where the divergence began"),
+            ("collapse", "frozen_from", "where the loss froze"))
+
+
+def _quote_event_lr(run: Run, verdict: LRVerdict, high: list[LRSignal]) -> None:
+    """Set ``event_lr``: the LR at the first too_high signal with an epoch, from the run's LR column
+    (the last LR logged at or before that epoch). Left unset when it equals the first LR."""
+    lr = run.lr_series()
+    if lr is None or not lr.finite.any():
+        return
+    for name, key, what in _EVENT_X:
+        signal = next((s for s in high if s.name == name and s.numbers.get(key) is not None), None)
+        if signal is None:
+            continue
+        x = float(signal.numbers[key])
+        at = np.nonzero((lr.x <= x) & lr.finite)[0]
+        if not at.size:
+            return
+        value = float(lr.values[at[-1]])
+        if verdict.lr is None or not math.isclose(value, verdict.lr, rel_tol=1e-6):
+            verdict.event_lr, verdict.event = value, f"at {run.x_axis} {fx(x)}, {what}"
+        return
 
 
 # --- sweeps -------------------------------------------------------------------------------------

@@ -35,8 +35,10 @@ class Marks:
 
 def build_marks(report: RunReport) -> Marks:
     marks = Marks(keep=report.recommendation.epoch if report.recommendation is not None else None)
+    # a run that never learned has no epoch worth a star (its "best" is noise around a frozen level)
+    learned = report.recommendation is None or report.recommendation.usable
     for s in report.series:
-        if s.best_epoch is not None:
+        if s.best_epoch is not None and learned:
             marks.best[s.name] = s.best_epoch
         if s.nan_epochs:
             marks.nan[s.name] = list(s.nan_epochs)

@@ -14,11 +14,11 @@ import numpy as np
 
 from .context import default_monitor
 from .errors import UsageError
-from .findings import Finding, json_safe
+from .findings import Finding, evidence_dict, json_safe
 from .metrics import percent_scale
 from .model import Run, Series
 from .numbers import fmt, fx
-from .signal import best_index, noise_level, tensorboard_smooth
+from .signal import best_index, local_noise, noise_level, tensorboard_smooth
 from .stopping import RULES, CombinedScore, StopResult, StopRule, ThresholdRule, feed, make_rule, normalised_scores
 
 STRATEGIES = RULES  # the stopping rules' registry (vocab.STRATEGIES lists the same names for the CLI)
@@ -46,6 +46,8 @@ class Recommendation:
     params: dict[str, Any] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
     usable: bool = True  # False: no epoch of this run is worth keeping (it never learned)
+    # how the log's framework numbers or keeps this epoch's checkpoint ("Keras calls it 'Epoch 12'...")
+    keep_hint: str = ""
     # findings at the caller's --fail-on level (api.recommend_stop); decide the exit code, not in the JSON
     failing_findings: list[Finding] = field(default_factory=list, repr=False)
 
@@ -60,7 +62,7 @@ class Recommendation:
             "cost": self.cost, "best_epochs": self.best_epochs, "others": self.others,
             "disagreement": self.disagreement, "status": self.status, "checkpoint": self.checkpoint,
             "suggested": self.suggested, "epoch_base": self.epoch_base, "params": self.params,
-            "notes": self.notes, "usable": self.usable,
+            "notes": self.notes, "usable": self.usable, "keep_hint": self.keep_hint,
         })
 
 
@@ -132,12 +134,43 @@ def _goodness_matrix(monitors: list[tuple[Series, str]], smooth: float | None) -
 
 # --- suggestions for the next run --------------------------------------------------------------
 
-def suggest_settings(s: Series, direction: str) -> dict[str, Any]:
-    """EarlyStopping / ReduceLROnPlateau settings from this run's noise and its longest fruitful stall."""
+def suggest_settings(s: Series, direction: str, diverged: tuple[float, str] | None = None,
+                     unit: str = "epoch") -> dict[str, Any]:
+    """EarlyStopping / ReduceLROnPlateau settings from this run's noise and its longest fruitful stall.
+
+    ``diverged``: (the first x past the run's divergence or NaN, what happened; :func:`divergence_x`).
+    The settings then come from the part before it, with the local noise around the monitor's best
+    point (:func:`curvecheck.signal.local_noise` on the points up to it): a climb to 1e6 or a fall from
+    1e5 is not noise. None are given when that noise cannot be told from the trend (the last points
+    before the best only fall, or there are fewer than 3).
+    """
+    if diverged is not None:
+        return _suggest_before_divergence(s, direction, diverged[0], diverged[1], unit)
     v = s.values[s.finite]
     if v.shape[0] < 5:
         return {}
-    sigma = noise_level(v)
+    return _settings_from(s.name, v, direction, noise_level(v), unit, "its noise sigma")
+
+
+_LOCAL_WINDOW = 9  # local_noise's default window: the best point and up to 4 before it
+
+
+def _suggest_before_divergence(s: Series, direction: str, limit: float, what: str, unit: str) -> dict[str, Any]:
+    before = s.values[(s.x < limit) & s.finite]
+    best = best_index(before, direction)
+    if best is None or before.shape[0] < 5:
+        return {}
+    window = before[max(0, best - _LOCAL_WINDOW // 2): best + 1]
+    if np.all(np.diff(window) < 0) or np.all(np.diff(window) > 0):
+        return {}  # a steady trend up to the best: its wiggles are not measurable
+    sigma = float(local_noise(before[: best + 1], _LOCAL_WINDOW)[best])
+    if not np.isfinite(sigma):
+        return {}
+    return _settings_from(s.name, before, direction, sigma, unit, f"{what}: its noise sigma around its best before")
+
+
+def _settings_from(name: str, v: np.ndarray, direction: str, sigma: float, unit: str, noise_words: str
+                   ) -> dict[str, Any]:
     g = v if direction == "max" else -v
     span = float(g.max() - g[0])
     threshold = max(2 * sigma, 0.01 * span) if span > 0 else 2 * sigma
@@ -152,21 +185,37 @@ def suggest_settings(s: Series, direction: str) -> dict[str, Any]:
     return {
         "patience": patience, "min_delta": min_delta, "noise_sigma": sigma,
         "longest_stall_before_improvement": longest,
-        "reason": (f"the longest stall of {s.name} that was later followed by a real improvement lasted "
-                   f"{longest} epochs, so patience {patience}; "
-                   f"its noise sigma is {sigma:.3g}, so min_delta {min_delta:g} (2 sigma) ignores noise wiggles."),
-        "keras": (f"keras.callbacks.EarlyStopping(monitor='{s.name}', mode='{direction}', patience={patience}, "
+        "reason": (f"the longest stall of {name} that was later followed by a real improvement lasted "
+                   f"{longest} {unit}s, so patience {patience}; "
+                   f"{noise_words} is {sigma:.3g}, so min_delta {min_delta:g} (2 sigma) ignores noise wiggles."),
+        "keras": (f"keras.callbacks.EarlyStopping(monitor='{name}', mode='{direction}', patience={patience}, "
                   f"min_delta={min_delta:g}, restore_best_weights=True)"),
-        "keras_reduce_lr": (f"keras.callbacks.ReduceLROnPlateau(monitor='{s.name}', mode='{direction}', "
+        "keras_reduce_lr": (f"keras.callbacks.ReduceLROnPlateau(monitor='{name}', mode='{direction}', "
                             f"factor=0.2, patience={rlr_patience}, min_delta={min_delta:g})"),
     }
 
 
+def divergence_x(run: Run) -> tuple[float, str] | None:
+    """Where the run diverged (CC102: after the best point before the climb) or went NaN/inf for good
+    (CC101, a loss): (the first x of the broken part, what happened), the earliest if several; None when
+    neither happened."""
+    from .checks.base import RunContext
+    from .checks.divergence import Divergence
+    from .checks.non_finite import NonFinite
 
-def callback_line(run: Run, monitor: str) -> str:
-    """The callback that stops the next run with curvecheck's own rule (Keras, or Lightning for its logs)."""
-    framework = "lightning" if "lightning" in run.format else "keras"
-    return f"curvecheck.callbacks.{framework}.CurvecheckStopping(monitor='{monitor}')"
+    ctx = RunContext(run)
+    unit = run.x_axis
+    events: list[tuple[float, str]] = []
+    if Divergence.applicable(run):
+        for f in Divergence().run(ctx):
+            best = float(evidence_dict(f.evidence)["best_epoch"])
+            events.append((float(np.nextafter(best, np.inf)), f"it diverged after {unit} {fx(best)}"))
+    if NonFinite.applicable(run):
+        for f in NonFinite().run(ctx):
+            ev = evidence_dict(f.evidence)
+            if f.severity == "error" and not ev["recovered"]:
+                events.append((float(ev["first_epoch"]), f"it went NaN/inf at {unit} {fx(ev['first_epoch'])}"))
+    return min(events) if events else None
 
 
 # --- the recommendation ------------------------------------------------------------------------
@@ -263,14 +312,21 @@ def recommend_stop(run: Run, monitors: list[str] | None = None, *, weights: list
         dead = [s.name for s in run.signals() if s.split == "val" and s.kind == "loss" and not s.finite.any()]
         if dead and primary.name not in dead:
             rec.notes.append(f"{dead[0]} is NaN or inf at every {run.x_axis}: monitoring {primary.name} instead.")
-    rec.suggested = suggest_settings(primary, direction)
-    if rec.suggested:  # the same settings, spelled in the log's own framework
-        from .advice import callbacks
+    diverged = divergence_x(run)
+    rec.suggested = suggest_settings(primary, direction, diverged, run.x_axis)
+    if not rec.suggested and diverged is not None:
+        rec.notes.append(f"No early-stopping settings for the next run: {diverged[1]}, and before that "
+                         f"{primary.name} is too short or moves too steadily to show its noise apart from its trend. Fix the "
+                         "divergence first.")
+    from .advice import callbacks, checkpoint_hint, curvecheck_callback
 
+    rec.keep_hint = checkpoint_hint(run, x[kept])
+    if rec.suggested:  # the same settings, spelled in the log's own framework
         rec.suggested.update(callbacks(run, primary.name, direction, rec.suggested["patience"],
                                        rec.suggested["min_delta"], max(2, rec.suggested["patience"] // 2)))
-    if rec.suggested:  # curvecheck's own rule as a callback
-        rec.suggested["curvecheck_callback"] = callback_line(run, primary.name)
+        own_rule = curvecheck_callback(rec.suggested["framework"], primary.name)
+        if own_rule:  # curvecheck's own rule as a callback (Keras and Lightning only)
+            rec.suggested["curvecheck_callback"] = own_rule
     if checkpoint_template:
         rec.checkpoint = checkpoint_path(checkpoint_template, x[kept], run.epoch_base,
                                          {s.name: float(s.values[kept]) for s in run.signals()
@@ -373,7 +429,7 @@ def _fill_stop(rec: Recommendation, run: Run, mons, result: StopResult, x, kept:
                       f"{rec.saved_epochs} of {n} {unit}s ({result.reason or 'patience exhausted'}).")
     else:
         rec.reason = f"{head}. The {strategy} rule would not have stopped before the end of the log."
-    if strategy == "keras" and run.epoch_base == 0:
+    if strategy == "keras" and run.epoch_base == 0 and run.x_axis == "epoch" and run.framework == "keras":
         rec.notes.append(f"Keras prints and ModelCheckpoint names this epoch {fx(x[kept] + 1)} (1-based); "
                          f"CSVLogger writes {fx(x[kept])}.")
 
@@ -407,6 +463,9 @@ def _threshold(run: Run, conditions: list[str], patience: int | None,
                          reason=(f"{text} held for {patience} consecutive {run.x_axis}(s) at {run.x_axis} "
                                  f"{fx(x[stop])}: stop there, saving {x.shape[0] - 1 - stop} {run.x_axis}s."),
                          epoch_base=run.epoch_base, params=rule.params)
+    from .advice import checkpoint_hint
+
+    rec.keep_hint = checkpoint_hint(run, x[stop])
     if template:
         rec.checkpoint = checkpoint_path(template, x[stop], run.epoch_base,
                                          {s.name: float(s.values[stop]) for s in series})

@@ -69,12 +69,14 @@ class RunReport:
     lr_verdict: Any = None
     name: str = ""  # unique short label among the runs of one report
     framework: str = "generic"
+    # how the log's framework numbers its epochs, when another count could be confused with it
+    numbering: str = ""
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "source": self.source, "name": self.name or self.source, "framework": self.framework,
             "format": self.format, "x_axis": self.x_axis,
-            "num_points": self.num_points, "epoch_base": self.epoch_base,
+            "num_points": self.num_points, "epoch_base": self.epoch_base, "numbering": self.numbering,
             "x_first": _num(self.x_first), "x_last": _num(self.x_last),
             "series": [s.to_dict() for s in self.series],
             "notes": [n.to_dict() for n in self.notes],
@@ -141,8 +143,13 @@ def _order_key(s: Series) -> tuple:
 
 
 def summarise_run(run: Run) -> RunReport:
+    from .advice import callback_framework, epoch_numbering
+
     ordered = sorted(run.series.values(), key=_order_key)
-    xs = [s.x for s in run.series.values() if len(s)]
+    # the span of the log's own epochs or steps: step-level series (Lightning's train_loss_step, at
+    # fractional epochs) are not what num_points counts either
+    xs = [s.x for s in run.series.values() if len(s) and not s.step_level] or \
+        [s.x for s in run.series.values() if len(s)]
     allx = np.concatenate(xs) if xs else np.array([])
     return RunReport(
         source=run.source, name=run.name or run.source, framework=run.framework, format=run.format,
@@ -151,4 +158,5 @@ def summarise_run(run: Run) -> RunReport:
         x_first=float(allx.min()) if allx.size else None, x_last=float(allx.max()) if allx.size else None,
         series=[summarise_series(s, run.partner(s.name)) for s in ordered],
         notes=list(run.notes), segments=list(run.segments), selected_segment=run.selected_segment,
+        numbering=epoch_numbering(callback_framework(run), run.x_axis, run.epoch_base),
     )

@@ -53,7 +53,8 @@ def test_sweep_overlay_is_labelled_by_lr_and_grid_makes_small_multiples(tmp_path
     assert cli("plot", *logs, "-o", overlay).returncode == 1  # lr=2.5 diverged: an error finding (--fail-on error)
     texts = svg_text(overlay)
     assert {"runs, by learning rate", "lr_0.0001.csv", "lr_0.05.csv", "lr_2.5.csv", "train (dashed)"} <= texts
-    assert any(t.startswith("curvecheck: 3 runs; best: lr 0.05 (smoothed val_accuracy") for t in texts)
+    # the winner is named as in the run legend
+    assert any(t.startswith("curvecheck: 3 runs; best: lr_0.05.csv (smoothed val_accuracy") for t in texts)
     grid = tmp_path / "grid.svg"
     assert cli("plot", *logs, "--grid", "--metrics", "loss", "-o", grid).returncode == 1
     assert {"lr_0.0001.csv: loss", "lr_0.05.csv: loss", "lr_2.5.csv: loss"} <= svg_text(grid)
@@ -103,3 +104,15 @@ def test_decimation_keeps_spikes_and_bounds_the_points():
     y[54_321] = 50.0
     dx, dy = decimate(x, y)
     assert dx.shape[0] <= 4000 and 54_321 in dx and dy.max() == 50.0
+
+
+def test_never_learned_run_gets_no_best_star_and_log_axes_smooth_log_values():
+    from curvecheck.marks import build_marks
+    from curvecheck.render.plot import _smoothed
+
+    dead = curvecheck.analyze(SAMPLES / "lr_sweep/lr_2.5.csv").runs[0]
+    assert dead.recommendation.usable is False and build_marks(dead).best == {}
+    assert build_marks(curvecheck.analyze(SAMPLES / "lr_sweep/lr_0.05.csv").runs[0]).best
+    # val_loss falls from 1e5 to 232 (epoch 10): drawn on a log axis, its EMA stays near the raw curve there
+    val = curvecheck.load(SAMPLES / "nan_divergence.csv")["val_loss"]
+    assert 232 < _smoothed(val.values, 0.6, log=True)[10] < 2 * 232 < 10 * 232 < _smoothed(val.values, 0.6, log=False)[10]

@@ -114,8 +114,10 @@ def no_validation_note(ctx: RunContext) -> Note | None:
     """A run logged without validation: a remark for the report, not a finding (nothing is wrong with
     the log; overfitting and the best epoch simply cannot be judged)."""
     if ctx.run.num_points >= 2 and ctx.losses("train") and not (ctx.losses("val") or ctx.metrics("val")):
+        from ..advice import add_validation, callback_framework
+
         return Note("no_validation", "no validation series: overfitting and the best epoch cannot be judged "
-                                     "(pass validation_data= or validation_split= so val_* is logged).")
+                                     f"({add_validation(callback_framework(ctx.run))}).")
     return None
 
 

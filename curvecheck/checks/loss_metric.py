@@ -47,8 +47,9 @@ class LossMetricDivergence(Check):
     one. A rising loss with a rising metric usually means over-confident predictions (the loss
     punishes confident mistakes) rather than worse masks or labels.
 
-    What to do: monitor the metric you care about (``EarlyStopping(monitor='val_iou', mode='max')``,
-    same for ModelCheckpoint); for segmentation, a Dice/IoU-based loss (or BCE + Dice) aligns the
+    What to do: monitor the metric you care about (Keras and Lightning ``EarlyStopping(monitor='val_iou',
+    mode='max')``, same for ModelCheckpoint; Hugging Face ``metric_for_best_model``; Ultralytics picks
+    ``best.pt`` by its fitness metric already); for segmentation, a Dice/IoU-based loss (or BCE + Dice) aligns the
     loss with the metric; label smoothing or calibration reduces over-confidence.
 
     Example: ``val_loss is best at epoch 11 but val_dice_coef keeps improving until epoch 77
@@ -165,8 +166,8 @@ class LossMetricDivergence(Check):
             epochs={"start": min(ev.loss_best_epoch, ev.metric_best_epoch),
                     "end": max(ev.loss_best_epoch, ev.metric_best_epoch)},
             message=self.message(ctx.x_axis, loss.name, metric.name, ev), evidence=ev,
-            advice=(f"Monitor the metric you report: EarlyStopping(monitor='{metric.name}', mode='{mode}') and the "
-                    f"same for ModelCheckpoint. A loss that rises while {metric.name} improves usually means "
+            advice=(f"Monitor the metric you report: {_monitor_metric(ctx, metric.name, mode)}. A loss that rises "
+                    f"while {metric.name} improves usually means "
                     "over-confident predictions; a Dice/IoU-based loss (or BCE + Dice) or label smoothing aligns "
                     "the two."))
 
@@ -211,3 +212,9 @@ class LossMetricDivergence(Check):
                             advice=("The loss is improving on something the metric does not measure (confidence "
                                     "on already-correct samples, or the majority class): check class balance "
                                     "and the metric's threshold."))
+
+
+def _monitor_metric(ctx: RunContext, metric: str, mode: str) -> str:
+    from ..advice import callback_framework, monitor_metric
+
+    return monitor_metric(callback_framework(ctx.run), metric, mode)

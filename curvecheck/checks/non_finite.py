@@ -21,9 +21,10 @@ class NonFinite(Check):
     usually divides by zero (an empty mask in a Dice/IoU, no positive predictions in a precision).
 
     What to do: lower the learning rate (a NaN right after the LR rose is the classic sign), clip
-    gradients (``clipnorm=1.0``), look for log(0) or division by zero in custom losses and metrics
-    (add a smoothing term), check the inputs for NaN, and add ``keras.callbacks.TerminateOnNaN()``
-    so a broken run stops at once.
+    gradients, look for log(0) or division by zero in custom losses and metrics (add a smoothing
+    term), check the inputs for NaN, and stop a broken run at once. The advice names the log's own
+    framework: Keras ``clipnorm=1.0`` and ``TerminateOnNaN()``; Lightning ``gradient_clip_val`` and
+    ``EarlyStopping(check_finite=True)``; Hugging Face ``max_grad_norm``; Ultralytics a lower ``lr0``.
 
     Example: ``loss is NaN from epoch 12 to the end (13 of 25 epochs); the learning rate was
     2.05e-03 then, 2048x its first value.``
@@ -80,8 +81,11 @@ class NonFinite(Check):
             msg += " " + lr_note
         has_loss = any(m[0].kind == "loss" for m in members)
         if has_loss:
-            advice = ("Lower the learning rate, clip gradients (clipnorm=1.0), check inputs and custom losses for "
-                      "NaN/log(0), and add keras.callbacks.TerminateOnNaN() so the run stops at the first NaN.")
+            from ..advice import callback_framework, clip_gradients, stop_on_nan
+
+            framework = callback_framework(ctx.run)
+            advice = (f"Lower the learning rate, clip gradients ({clip_gradients(framework)}), check inputs and "
+                      f"custom losses for NaN/log(0); {stop_on_nan(framework)}.")
         else:
             advice = ("The loss is finite, so the metric itself is undefined on some batches: add a smoothing term "
                       "to Dice/IoU/precision (empty masks or no positive predictions divide by zero).")

@@ -38,8 +38,9 @@ class Overfitting(Check):
     Why it matters: after the onset, every epoch fits the training set better and the validation
     set worse. The checkpoint to keep is at (or near) the onset, not the last one.
 
-    What to do: keep the checkpoint from the onset epoch (``EarlyStopping(restore_best_weights=True)``
-    or ``ModelCheckpoint(save_best_only=True)``); add regularisation (dropout, weight decay, data
+    What to do: keep the checkpoint from the onset epoch (Keras ``EarlyStopping(restore_best_weights=True)``
+    or ``ModelCheckpoint(save_best_only=True)``; Lightning ``ModelCheckpoint(monitor=...)``; Hugging Face
+    ``load_best_model_at_end=True``; Ultralytics ``weights/best.pt``); add regularisation (dropout, weight decay, data
     augmentation) or more data; stop earlier. If a validation *metric* still improves while the
     validation *loss* rises, the model is becoming over-confident rather than worse: choose the
     checkpoint by that metric.
@@ -169,10 +170,11 @@ class Overfitting(Check):
             ev.prechelt_gl_at_end = float(gl[-1])
             ev.gl5_stop_epoch = float(val.x[over5[0]]) if over5.size else None
         # the checkpoint a callback restores is the raw best, which the recommendation names too
-        advice = (f"Keep the checkpoint from {unit} {fx(ev.raw_best_epoch)} "
-                  f"(EarlyStopping(restore_best_weights=True) or "
-                  f"ModelCheckpoint(save_best_only=True)); add regularisation (dropout, weight decay, augmentation) "
-                  f"or more data.")
+        from ..advice import callback_framework, keep_best
+
+        keep = keep_best(callback_framework(ctx.run), val.name, "max" if val.sign > 0 else "min")
+        advice = (f"Keep the checkpoint from {unit} {fx(ev.raw_best_epoch)} ({keep}); add regularisation "
+                  f"(dropout, weight decay, augmentation) or more data.")
         if ev.metric_still_improving:
             advice += (f" Since {ev.metric_still_improving} still improves, the model is growing over-confident "
                        f"rather than worse: choose the checkpoint by {ev.metric_still_improving}.")

@@ -28,7 +28,8 @@ class Spikes(Check):
     an exploding gradient) or a learning rate near the edge of stability. A spike in the validation
     loss alone often means one odd validation batch. Repeated spikes precede divergence.
 
-    What to do: clip gradients (``clipnorm=1.0``), lower the learning rate a little or add warm-up,
+    What to do: clip gradients (Keras ``clipnorm=1.0``, Lightning ``gradient_clip_val=1.0``, Hugging Face
+    ``max_grad_norm=1.0``), lower the learning rate a little or add warm-up,
     look at the batches of that epoch for corrupt data; with Adam, a larger ``epsilon`` can help.
 
     Example: ``val_loss spikes at epoch 1: 7.42, 5.7x its local level 1.3, then back.``
@@ -120,7 +121,7 @@ class Spikes(Check):
         return self.finding(series=[c.name], epochs=({"start": ev.spike_epochs[0], "end": ev.spike_epochs[-1]}
                                                      if len(idx) > 1 else {"at": ev.spike_epochs[0]}),
                             message=self.message(ctx.x_axis, c.name, ev), evidence=ev,
-                            advice=self.advice(c.series.split))
+                            advice=self.advice(c.series.split, _framework(ctx)))
 
     @staticmethod
     def message(unit: str, name: str, ev: Spikes.Evidence) -> str:
@@ -135,9 +136,17 @@ class Spikes(Check):
                 f"then back.")
 
     @staticmethod
-    def advice(split: str) -> str:
+    def advice(split: str, framework: str = "keras") -> str:
         if split == "val":
             return ("A spike in the validation loss alone points at a few odd validation samples or a momentary "
                     "instability; judge the run on the smoothed curve.")
-        return ("Clip gradients (clipnorm=1.0) and check the data of those epochs; if spikes repeat, lower the "
-                "learning rate or add warm-up.")
+        from ..advice import clip_gradients
+
+        return (f"Clip gradients ({clip_gradients(framework)}) and check the data of those epochs; if spikes "
+                "repeat, lower the learning rate or add warm-up.")
+
+
+def _framework(ctx: RunContext) -> str:
+    from ..advice import callback_framework
+
+    return callback_framework(ctx.run)

@@ -6,7 +6,7 @@ import numpy as np
 
 from .. import findings
 from ..findings import Finding
-from .base import Check, CheckSettings, Curve, RunContext, fmt, fx, setting, slope_t
+from .base import Check, CheckSettings, Curve, RunContext, fmt, setting, slope_t
 
 
 def fit_saturation(x: np.ndarray, g: np.ndarray) -> tuple[float, float, float] | None:
@@ -48,7 +48,8 @@ class Undertrained(Check):
     Why it matters: the run stopped before the model converged; its final numbers understate what
     the model can do, and comparisons with other runs are unfair.
 
-    What to do: train longer (resume from the last checkpoint with ``initial_epoch``); if progress
+    What to do: train longer (resume from the last checkpoint: Keras ``initial_epoch``, Lightning
+    ``ckpt_path='last'``, Hugging Face ``resume_from_checkpoint``); if progress
     is slow and steady from the start, the learning rate may be too low.
 
     Example: ``val_loss still improves at the end: 2.1 -> 2.02 over the last 9 epochs (regression
@@ -126,11 +127,13 @@ class Undertrained(Check):
                 ev.epochs_for_90_percent = tau * np.log(10)
                 if remaining >= self.settings.warn_gain_share * total:
                     severity = "warning"
-        resume = (f" (Keras: fit(..., initial_epoch={fx(c.x[-1] + 1)}) continues the epoch numbering)"
-                  if ctx.run.format.startswith("keras") and ctx.x_axis == "epoch" else "")
+        from ..advice import callback_framework, resume
+
+        how = resume(callback_framework(ctx.run), c.x[-1] + 1 if ctx.x_axis == "epoch" else None)
+        resume_text = f" ({how})" if how else ""
         return self.finding(series=[c.name], epochs={"start": c.x[-w], "end": c.x[-1]},
                             message=self.message(ctx.x_axis, c.name, c.sign, ev), evidence=ev, severity=severity,
-                            advice=(f"Train longer: resume from the last checkpoint{resume}. If progress has been "
+                            advice=(f"Train longer: resume from the last checkpoint{resume_text}. If progress has been "
                                     "slow and steady from the start, the learning rate may be too low."))
 
     @staticmethod

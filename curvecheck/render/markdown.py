@@ -64,13 +64,13 @@ def recommendation_lines(rec, x_axis: str = "epoch") -> list[str]:
     else:
         values = ", ".join(f"{markdown_code(k)} {fmt_value(v)}" for k, v in rec.value.items())
         head = f"keep {x_axis} {fmt_x(rec.epoch)} ({values})"
-        if rec.epoch_base == 0 and x_axis == "epoch":
-            head += f"; Keras calls it 'Epoch {fmt_x(rec.epoch + 1)}'"
+        if rec.keep_hint:
+            head += f"; {markdown_text(rec.keep_hint)}"
     out = [f"**Recommendation:** {head}. {markdown_text(rec.reason)}"]
     if rec.checkpoint:
         out.append(f"Checkpoint: {markdown_code(rec.checkpoint)}")
     if rec.suggested:
-        out.append(f"Next run: {markdown_code(rec.suggested['keras'])}")
+        out.append(f"Next run: {markdown_code(rec.suggested.get('early_stopping', rec.suggested['keras']))}")
     return out
 
 
@@ -78,7 +78,10 @@ def verdict_lines(verdict) -> list[str]:
     if verdict is None:
         return []
     head = f"**Learning rate:** {verdict.verdict.replace('_', ' ')}"
-    if verdict.lr is not None:
+    if verdict.event_lr is not None and verdict.event:
+        head += f" (lr {verdict.event_lr:g} {markdown_text(verdict.event)}"
+        head += f"; lr {verdict.lr:g} at the start)" if verdict.lr is not None else ")"
+    elif verdict.lr is not None:
         head += f" (lr {verdict.lr:g}, from the {markdown_text(verdict.lr_source or '')})"
     return [head] + [f"- {markdown_text(e)}" for e in verdict.evidence[:3]]
 

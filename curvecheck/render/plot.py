@@ -129,16 +129,27 @@ def _drawable(values: np.ndarray) -> np.ndarray:
     return np.where(np.isfinite(values), np.clip(values, -_MAX_DRAWN, _MAX_DRAWN), values)
 
 
-def _draw_series(ax, s: Series, colour: str, smooth: float, run_label: str | None, dashed: bool = False) -> None:
+def _draw_series(ax, s: Series, colour: str, smooth: float, run_label: str | None, dashed: bool = False,
+                 log: bool = False) -> None:
     x, y = decimate(s.x, _drawable(s.values))
     ls = "--" if dashed else "-"
     if smooth and s.kind != "lr":
         ax.plot(x, y, color=colour, lw=0.8, alpha=0.35, ls=ls)
-        sm = _drawable(tensorboard_smooth(_drawable(s.values), smooth))
+        sm = _drawable(_smoothed(_drawable(s.values), smooth, log))
         xs, ys = decimate(s.x, sm)
         ax.plot(xs, ys, color=colour, lw=2.0, ls=ls, label=_label(s, run_label))
     else:
         ax.plot(x, y, color=colour, lw=1.6, ls=ls, label=_label(s, run_label))
+
+
+def _smoothed(values: np.ndarray, smooth: float, log: bool) -> np.ndarray:
+    """The EMA in the space the axis draws: on a log axis, of the log values (a linear EMA of a loss
+    falling from 1e5 to 1e2 stays decades above the raw curve there)."""
+    if not log:
+        return tensorboard_smooth(values, smooth)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        logs = np.where(values > 0, np.log10(values), np.nan)
+    return np.where(np.isfinite(logs), 10 ** tensorboard_smooth(logs, smooth), values)
 
 
 def _mark_nonfinite(ax, s: Series, colour: str) -> bool:
@@ -244,8 +255,9 @@ def _legend_handles(used: set[str], smooth: float, unit: str = "epoch"):
 
     h = []
     if smooth:
+        on_log = "; of log values on log axes" if "log_smooth" in used else ""
         h += [Line2D([], [], color="grey", lw=0.8, alpha=0.5, label="raw"),
-              Line2D([], [], color="grey", lw=2, label=f"smoothed (EMA {smooth:g})")]
+              Line2D([], [], color="grey", lw=2, label=f"smoothed (EMA {smooth:g}{on_log})")]
     h.append(Line2D([], [], color="grey", marker="*", ms=11, ls="none", mec="black", label=f"best {unit}"))
     spec = {
         "keep": Line2D([], [], color="black", ls="--", label=f"recommended {unit}"),
@@ -271,14 +283,20 @@ def _is_bounded(panel: Panel) -> bool:
     return panel.key.split(":")[0] in BOUNDED_KINDS
 
 
+def _log_scale(panel: Panel, log_y: bool) -> bool:
+    """Whether the panel's y axis is logarithmic: the LR, or positive values with --log-y or spanning
+    several decades (a linear axis hides the end of the run)."""
+    v = _panel_values(panel)
+    positive = bool(v.size and (v > 0).all() and not _is_bounded(panel))
+    return panel.is_lr or (positive and (log_y or v.max() / v.min() > 1e3))
+
+
 def _style_axis(ax, panel: Panel, x_axis: str, log_y: bool, legend: bool = True) -> None:
     ax.set_title(panel.title, fontsize=11, loc="left")
     ax.grid(True, alpha=0.25)
     ax.set_xlabel(x_axis)
     v = _panel_values(panel)
-    positive = v.size and (v > 0).all() and not _is_bounded(panel)
-    wide = positive and v.max() / v.min() > 1e3  # several decades: a linear axis hides the end of the run
-    if panel.is_lr or (positive and (log_y or wide)):
+    if _log_scale(panel, log_y):
         ax.set_yscale("log")
     elif v.size > 10:
         # like TensorBoard's "ignore outliers in chart scaling": a huge first epoch should not
@@ -391,13 +409,23 @@ def _legend_width(labels: list[str], n_runs: int) -> float:
     return (0.75 + 0.07 * chars) * (1 if n_runs <= 24 else 2)
 
 
-def _winner(sweep: SweepReport | None) -> str:
-    """For an overlay: which run won, by the sweep ranking `compare` computed."""
+def _winner(sweep: SweepReport | None, runs: list[Run], labels: list[str]) -> str:
+    """For an overlay: which run won, by the sweep ranking `compare` computed, named by its label in the
+    figure's run legend."""
     best = next((e for e in sweep.entries if e.rank == 1), None) if sweep is not None else None
     if sweep is None or best is None or best.best is None or best.best_epoch is None:
         return ""
-    who = f"lr {best.lr:g}" if best.lr is not None else Path(best.source.rstrip("/")).name
+    who = next((label for run, label in zip(runs, labels) if run.source == best.source), best.name)
     return f"; best: {who} (smoothed {sweep.metric} {best.best:.4g} at epoch {best.best_epoch:g})"
+
+
+def _style_panel(key: str, r_i: int, grid: bool, panel_sets: list[list[Panel]], titles: dict[str, str]) -> Panel:
+    """The panel an axis is styled by: the run's own in a grid, every run's series of that quantity in an
+    overlay (one y scale for all of them)."""
+    if grid:
+        return next((p for p in panel_sets[r_i] if p.key == key), None) or Panel(key, titles[key], [])
+    return Panel(key, titles[key], [p_s for ps in panel_sets for p in ps if p.key == key for p_s in p.series],
+                 key == "lr")
 
 
 def plot_runs(runs: list[Run], reports: list[RunReport], output: Path, *, metrics: list[str] | None = None,
@@ -475,11 +503,14 @@ def build_figure(runs: list[Run], reports: list[RunReport], *, metrics: list[str
             if panel is None:
                 continue
             run_axes.append(ax)
+            log = _log_scale(_style_panel(key, r_i, grid, panel_sets, titles), log_y)
+            if log and smooth and not panel.is_lr:
+                used.add("log_smooth")
             for s in panel.series:
                 c = colour if overlay else (_VAL if s.split == "val" else _TRAIN)
                 dashed = overlay and s.split == "train" and s.kind != "lr"
                 dashed_any |= dashed
-                _draw_series(ax, s, c, smooth, label, dashed=dashed)
+                _draw_series(ax, s, c, smooth, label, dashed=dashed, log=log)
                 if s.split == "val" or len(panel.series) == 1:
                     used.add("best") if _mark_best(ax, s, c, marks) else None
                 if _mark_nonfinite(ax, s, c):
@@ -497,11 +528,7 @@ def build_figure(runs: list[Run], reports: list[RunReport], *, metrics: list[str
         for k_i, key in enumerate(slots[r_i]):
             row, col = layout.at(r_i, k_i)
             ax = axes[row][col]
-            if grid:
-                panel = next((p for p in panel_sets[r_i] if p.key == key), None) or Panel(key, titles[key], [])
-            else:
-                panel = Panel(key, titles[key], [p_s for ps in panel_sets for p in ps if p.key == key
-                                                 for p_s in p.series], key == "lr")
+            panel = _style_panel(key, r_i, grid, panel_sets, titles)
             if ax.lines or ax.collections:
                 _style_axis(ax, panel, reports[r_i].x_axis, log_y, legend=not overlay)
                 if grid:
@@ -513,10 +540,10 @@ def build_figure(runs: list[Run], reports: list[RunReport], *, metrics: list[str
             if not ax.lines and not ax.collections:
                 ax.set_visible(False)
     title = figure_text(Path(runs[0].source.rstrip("/")).name if len(runs) == 1
-                        else f"{len(runs)} runs" + _winner(sweep))
+                        else f"{len(runs)} runs" + _winner(sweep, runs, labels))
     fig.suptitle(f"curvecheck: {title}", fontsize=12, x=0.01, ha="left")
-    fig.legend(handles=_legend_handles(used, smooth, reports[0].x_axis), loc="lower center",
-               ncol=min(8, len(used) + 2), fontsize=8, frameon=False)
+    handles = _legend_handles(used, smooth, reports[0].x_axis)
+    fig.legend(handles=handles, loc="lower center", ncol=min(8, len(handles)), fontsize=8, frameon=False)
     right = 1 - legend_w / figsize[0]
     if overlay:
         _run_legend(fig, runs, labels, colours, order, by_lr, dashed_any, right)

@@ -27,9 +27,8 @@ def recommendation_lines(rec: Recommendation, x_axis: str = "epoch") -> list[tup
         vals = ", ".join(f"{k} {fmt(v)}" for k, v in rec.value.items())
         lines.append((f"{status + '  ' if status else ''}keep {x_axis} {fx(rec.epoch)}  ({vals})",
                       f"bold {'red' if rec.status == 'stop_now' else 'green' if rec.status == 'continue' else ''}"))
-        if rec.epoch_base == 0 and x_axis == "epoch":
-            lines.append((f"Keras calls it 'Epoch {fx(rec.epoch + 1)}'; ModelCheckpoint {{epoch}} = {fx(rec.epoch + 1)}",
-                          "dim"))
+        if rec.keep_hint:
+            lines.append((rec.keep_hint, "dim"))
     if rec.checkpoint:
         lines.append((f"checkpoint: {rec.checkpoint}", "cyan"))
     lines.append((rec.reason, ""))
@@ -47,7 +46,7 @@ def recommendation_lines(rec: Recommendation, x_axis: str = "epoch") -> list[tup
         lines.append((f"     or: {rec.suggested.get('reduce_lr', rec.suggested['keras_reduce_lr'])}", "green"))
         if "curvecheck_callback" in rec.suggested:
             lines.append((f"     or: {rec.suggested['curvecheck_callback']}  (curvecheck's auto rule during "
-                          "training; pip install curvecheck[keras] or [lightning])", "green"))
+                          f"training; pip install curvecheck[{rec.suggested.get('framework', 'keras')}])", "green"))
         lines.append((f"  ({rec.suggested['reason']})", "dim"))
     return lines
 
@@ -66,7 +65,10 @@ def render_recommendation(console: Console, rec: Recommendation, source: str, x_
 
 def verdict_lines(v: LRVerdict) -> list[tuple[str, str]]:
     head = f"learning rate: {v.verdict.replace('_', ' ')}"
-    if v.lr is not None:
+    if v.event_lr is not None and v.event:
+        head += f"  (lr {v.event_lr:g} {v.event}" + (f"; lr {v.lr:g} at the start" if v.lr is not None else "")
+        head += f", from the {v.lr_source})" if v.lr_source else ")"
+    elif v.lr is not None:
         head += f"  (lr {v.lr:g}, from the {v.lr_source})"
     return [(head, _VERDICT.get(v.verdict, ""))] + [(f"- {e}", "dim") for e in v.evidence[:3]]
 

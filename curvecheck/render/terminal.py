@@ -74,9 +74,8 @@ def _ranges(xs: list[float]) -> str:
 
 def _axis_line(run: RunReport) -> str:
     span = f"{run.x_axis}s {fmt_x(run.x_first)}-{fmt_x(run.x_last)}"
-    if run.x_axis == "epoch" and run.epoch_base == 0:
-        return f"{run.num_points} {run.x_axis}s ({span}; numbered as in the log, from 0 like Keras CSVLogger: " \
-               f"epoch 0 is Keras's 'Epoch 1')"
+    if run.numbering:  # the framework's own convention, where another count could be confused with it
+        return f"{run.num_points} {run.x_axis}s ({span}; numbered as in the log, {run.numbering})"
     return f"{run.num_points} {run.x_axis}s ({span}, numbered as in the log)"
 
 
