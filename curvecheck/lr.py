@@ -76,7 +76,9 @@ def _set_lr(lr: Series) -> tuple[float, str]:
     """(value, how it was read) of one LR column: its peak after a warm-up, else its first value."""
     schedule = describe_schedule(lr)
     v = lr.values[lr.finite]
-    if schedule.warm_up:
+    # a warm-up reaches its peak and then holds or decays; a ramp that peaks at the end is an LR
+    # range test (or a divergence run): its first value is the one set
+    if schedule.warm_up and int(np.argmax(v)) < v.shape[0] - 1:
         return float(v.max()), "peak after warm-up"
     return float(v[0]), "first value"
 

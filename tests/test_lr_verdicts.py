@@ -149,11 +149,14 @@ def test_per_step_training_is_binned_not_judged_as_epoch_spikes():
 def test_the_lr_of_a_warm_up_run_is_the_peak_it_warms_up_to():
     from curvecheck.lr import lr_of_run
 
-    run = curvecheck.load(CORPUS / "hf_trainer_state/Dude-0313-LogClassifier_Roberta_V1__trainer_state.json")
+    run = curvecheck.load(CORPUS / "hf_trainer_state/liraneliav-NLP_lab-Text-Simplification__trainer_state.json")
     lr = run["learning_rate"].values
-    assert lr[0] < lr.max() / 10  # linear warm-up from 1e-6
+    assert lr[0] < lr.max() / 10 and np.argmax(lr) < len(lr) - 1  # linear warm-up from 1e-6 to 5e-5, then decay
     value, source = lr_of_run(run)
-    assert value == lr.max() and "warm-up" in source
+    assert value == lr.max() == pytest.approx(5e-5) and "warm-up" in source
+    # a ramp that is still rising at the end (an LR range test, or a run stopped mid-warm-up): the first value
+    ramp = curvecheck.load(CORPUS / "hf_trainer_state/Dude-0313-LogClassifier_Roberta_V1__trainer_state.json")
+    assert lr_of_run(ramp)[0] == ramp["learning_rate"].values[0]
     # Ultralytics logs one LR per parameter group; the bias group warms *down* from 0.1: the median group
     yolo = curvecheck.load(CORPUS / "yolo_csv/A-Alviento-rock-paper-scissors-yolo-object-detectio__results.csv")
     value, source = lr_of_run(yolo)
