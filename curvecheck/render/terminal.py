@@ -74,9 +74,13 @@ def _ranges(xs: list[float]) -> str:
 
 def _axis_line(run: RunReport) -> str:
     span = f"{run.x_axis}s {fmt_x(run.x_first)}-{fmt_x(run.x_last)}"
+    count = f"{run.num_points} {run.x_axis}s"
+    if run.x_axis == "epoch" and run.x_first is not None and run.x_last is not None \
+            and run.x_last - run.x_first + 1 > 1.5 * run.num_points:
+        count = f"{run.num_points} points"  # logged every k epochs (Lightning's check_val_every_n_epoch)
     if run.numbering:  # the framework's own convention, where another count could be confused with it
-        return f"{run.num_points} {run.x_axis}s ({span}; numbered as in the log, {run.numbering})"
-    return f"{run.num_points} {run.x_axis}s ({span}, numbered as in the log)"
+        return f"{count} ({span}; numbered as in the log, {run.numbering})"
+    return f"{count} ({span}, numbered as in the log)"
 
 
 def _series_table(run: RunReport, width: int, ascii_only: bool = False) -> Table:
