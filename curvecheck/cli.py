@@ -323,8 +323,9 @@ def recommend_stop_cmd(
                                            help="Pick the best epoch on TensorBoard-smoothed curves (weight, e.g. 0.6)."),
     checkpoint_template: Optional[str] = typer.Option(None, "--checkpoint-template",
                                                       help="ModelCheckpoint filepath, e.g. 'ckpt/epoch_{epoch:03d}.keras'"
-                                                           ": prints the file to keep ({epoch} is 1-based, as Keras "
-                                                           "formats it)."),
+                                                           ": prints the file to keep ({epoch} as the log's framework "
+                                                           "fills it: 1-based for Keras, the logged epoch for "
+                                                           "Lightning and others)."),
     live: bool = typer.Option(False, "--live/--finished",
                               help="Training is still running: say STOP NOW or CONTINUE. Default: a finished run."),
     json_flag: bool = typer.Option(False, "--json", help="Print the recommendation as JSON (same as --format json)."),

@@ -220,11 +220,14 @@ def divergence_x(run: Run) -> tuple[float, str] | None:
 
 # --- the recommendation ------------------------------------------------------------------------
 
-def checkpoint_path(template: str, epoch: float, epoch_base: int, values: dict[str, float]) -> str:
-    """Format a ModelCheckpoint filepath the way Keras does: ``{epoch}`` is the 1-based epoch."""
-    keras_epoch = int(epoch) + 1 if epoch_base == 0 else int(epoch)
+def checkpoint_path(template: str, epoch: float, epoch_base: int, values: dict[str, float],
+                    framework: str = "keras") -> str:
+    """Format a checkpoint filepath the way the log's framework does: Keras' ModelCheckpoint fills
+    ``{epoch}`` 1-based (CSVLogger's epoch 0 is file 01); Lightning's ``ModelCheckpoint(filename=...)``
+    and the others use the epoch as logged."""
+    shown = int(epoch) + 1 if framework == "keras" and epoch_base == 0 else int(epoch)
     try:
-        return template.format(epoch=keras_epoch, **values)
+        return template.format(epoch=shown, **values)
     except (KeyError, IndexError, ValueError) as exc:
         raise UsageError(f"--checkpoint-template '{template}': {exc}") from None
 
@@ -328,9 +331,9 @@ def recommend_stop(run: Run, monitors: list[str] | None = None, *, weights: list
         if own_rule:  # curvecheck's own rule as a callback (Keras and Lightning only)
             rec.suggested["curvecheck_callback"] = own_rule
     if checkpoint_template:
-        rec.checkpoint = checkpoint_path(checkpoint_template, x[kept], run.epoch_base,
-                                         {s.name: float(s.values[kept]) for s in run.signals()
-                                          if s.x.shape == x.shape and np.array_equal(s.x, x)})
+        values = {s.name: float(s.values[kept]) for s in run.signals()
+                  if s.x.shape == x.shape and np.array_equal(s.x, x)}
+        rec.checkpoint = checkpoint_path(checkpoint_template, x[kept], run.epoch_base, values, run.framework)
     return rec
 
 
@@ -468,5 +471,5 @@ def _threshold(run: Run, conditions: list[str], patience: int | None,
     rec.keep_hint = checkpoint_hint(run, x[stop])
     if template:
         rec.checkpoint = checkpoint_path(template, x[stop], run.epoch_base,
-                                         {s.name: float(s.values[stop]) for s in series})
+                                         {s.name: float(s.values[stop]) for s in series}, run.framework)
     return rec

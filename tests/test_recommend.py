@@ -175,3 +175,13 @@ def test_default_monitor_points_at_a_metric_that_is_better_elsewhere():
     assert f"epoch {int(np.argmax(dice))}" in hint and "--monitor val_dice_coef" in hint
     assert not [n for n in recommend_stop(curvecheck.load(SEG), ["val_loss"], live=False).notes
                 if "--monitor" in n]  # an explicit monitor is respected silently
+
+
+def test_checkpoint_template_counts_epochs_as_the_framework_names_files():
+    # Lightning names checkpoints with the logged (0-based) epoch; Keras' ModelCheckpoint with epoch + 1
+    lightning = curvecheck.load(CORPUS / "lightning_csv/LhoWann-trash-project__metrics.csv")
+    rec = recommend_stop(lightning, checkpoint_template="epoch={epoch}.ckpt")
+    assert lightning.framework == "lightning" and rec.checkpoint == f"epoch={int(rec.epoch)}.ckpt"
+    keras = curvecheck.load(SAMPLES / "overfitting_mlp.csv")
+    rec = recommend_stop(keras, checkpoint_template="e{epoch:02d}.keras")
+    assert rec.checkpoint == f"e{int(rec.epoch) + 1:02d}.keras"
