@@ -317,6 +317,13 @@ def recommend_stop(run: Run, monitors: list[str] | None = None, *, weights: list
             rec.notes.append(f"{dead[0]} is NaN or inf at every {run.x_axis}: monitoring {primary.name} instead.")
     diverged = divergence_x(run)
     rec.suggested = suggest_settings(primary, direction, diverged, run.x_axis)
+    if primary.split != "val" and not any(s.split == "val" for s in run.signals()):
+        # early stopping and ReduceLROnPlateau on the training loss keep the most-fitted model, and
+        # HF's EarlyStoppingCallback cannot run without evaluation: no settings to derive
+        rec.suggested = {}
+        rec.notes.append(f"No validation curve: {run.x_axis} {fx(x[kept])} is only where the training loss "
+                         f"is lowest, which says nothing about generalisation, and no early-stopping settings "
+                         f"are derived from it. Log a validation loss to choose a checkpoint.")
     if not rec.suggested and diverged is not None:
         rec.notes.append(f"No early-stopping settings for the next run: {diverged[1]}, and before that "
                          f"{primary.name} is too short or moves too steadily to show its noise apart from its trend. Fix the "

@@ -185,3 +185,15 @@ def test_checkpoint_template_counts_epochs_as_the_framework_names_files():
     keras = curvecheck.load(SAMPLES / "overfitting_mlp.csv")
     rec = recommend_stop(keras, checkpoint_template="e{epoch:02d}.keras")
     assert rec.checkpoint == f"e{int(rec.epoch) + 1:02d}.keras"
+
+
+def test_no_next_run_settings_from_a_training_loss_alone():
+    # a Hugging Face run that logged no evaluation: the best training loss is no checkpoint criterion,
+    # and EarlyStoppingCallback cannot run without eval metrics
+    run = curvecheck.load(CORPUS / "hf_trainer_state/Francis-xsc-BERT_Weibo_Rumor__trainer_state.json")
+    assert not any(s.split == "val" for s in run.signals())
+    rec = recommend_stop(run)
+    assert rec.monitor == ["loss"] and rec.suggested == {}
+    assert any("No validation curve" in n for n in rec.notes)
+    # with validation, the settings are there
+    assert recommend_stop(curvecheck.load(SAMPLES / "overfitting_mlp.csv")).suggested["patience"] >= 1
