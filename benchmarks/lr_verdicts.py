@@ -66,17 +66,20 @@ def main() -> None:
     print("| log | known | verdict | never-learned (known) | signals |")
     print("| --- | --- | --- | --- | --- |")
     for r in rows:
-        mark = "" if r["lr_class"] in ("-", r["verdict"]) or r["verdict"] == "unreadable" else " **wrong**"
+        mark = ("" if r["lr_class"] in ("-", r["verdict"]) or r["verdict"] == "unreadable"
+                else " (abstained)" if r["verdict"] == "unknown" else " **wrong**")
         nl_mark = "" if r["nl"] in ("-", r["never_learned"]) else " **wrong**"
         print(f"| {r['path'].removeprefix('tests/data/')} | {r['lr_class']} | {r['verdict']}{mark} | "
               f"{r['nl']} ({r['never_learned']}){nl_mark} | {r['signals']} |")
     scored = [r for r in rows if r["lr_class"] != "-" and r["verdict"] != "unreadable"]
     right = sum(r["verdict"] == r["lr_class"] for r in scored)
+    abstained = sum(r["verdict"] == "unknown" != r["lr_class"] for r in scored)
     collapsed = [r for r in scored if r["never_learned"] == "yes" and r["lr_class"] == "too_high"]
     nl_scored = [r for r in rows if r["nl"] != "-"]
     nl_right = sum(r["nl"] == r["never_learned"] for r in nl_scored)
     sweep = sweep_rows()
-    print(f"\nsingle-run verdicts: {right} of {len(scored)} right ({right / len(scored):.0%}); collapsed runs too_high: "
+    print(f"\nsingle-run verdicts: {right} of {len(scored)} right ({right / len(scored):.0%}), "
+          f"{len(scored) - right - abstained} wrong, {abstained} abstained (unknown); collapsed runs too_high: "
           f"{sum(r['verdict'] == 'too_high' for r in collapsed)} of {len(collapsed)}")
     print(f"never-learned finding: {nl_right} of {len(nl_scored)} right "
           f"({sum(r['nl'] == 'yes' and r['never_learned'] == 'yes' for r in nl_scored)} of "

@@ -342,7 +342,9 @@ def lr_verdict(run: Run, findings: list[Finding], label: str | None = None) -> L
     too_high: divergence, NaN, a collapse (CC104), a training loss that never gets below its start or
     rises, a zigzag large against its trend, a mid-run jump to 2x its running best that recovers,
     training-loss spikes; validation oscillation counts only with one of those. too_low: slow from the
-    start and still improving at the end. ok otherwise; unknown when too short or without a loss.
+    start and still improving at the end. ok otherwise; unknown when too short, without a loss, or when
+    the run never learned (CC104) for a reason its curves do not lay on the LR (a metric at a trivial
+    value while the loss fell): never "ok" for a run that learned nothing.
     """
     lr, source = lr_of_run(run, label)
     if run.num_points < 5:
@@ -355,6 +357,13 @@ def lr_verdict(run: Run, findings: list[Finding], label: str | None = None) -> L
         verdict = LRVerdict("too_high", lr, source, [s.text for s in high], high + low)
         _quote_event_lr(run, verdict, high)
         return verdict
+    never = next((f for f in findings if f.kind == "never_learned"), None)
+    if never is not None:
+        # it never learned, and nothing blames the LR (the loss fell, to what predicting the prior costs):
+        # "ok" would send the user the wrong way, "too low/high" would guess
+        return LRVerdict("unknown", lr, source, [
+            f"the run never learned the task ({never.message}), and its curves do not blame the learning rate: "
+            "look at the data first (class balance, labels, the metric's threshold), then the LR"])
     if low:
         return LRVerdict("too_low", lr, source, [s.text for s in low], low)
     if not any(s.kind == "loss" and s.finite.any() for s in run.signals()):

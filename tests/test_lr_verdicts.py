@@ -36,12 +36,15 @@ def analyze_or_skip(path):
 @pytest.mark.parametrize("row", manifest(), ids=lambda r: r["path"])
 def test_verdict_and_status_match_the_manifest(row):
     run = analyze_or_skip(MANIFEST.parent / row["path"])
-    assert run.lr_verdict.verdict == row["expected_lr_verdict"], run.lr_verdict.evidence
+    expected = row["expected_lr_verdict"]
+    if expected == "ok" and row["expected_status"] == "never_learned":
+        expected = "unknown"  # made with a fine LR, but it learned nothing: never "ok" (README, LR verdicts)
+    assert run.lr_verdict.verdict == expected, run.lr_verdict.evidence
     never = [f for f in run.findings if f.kind == "never_learned"]
     assert bool(never) == (row["expected_status"] == "never_learned"), [f.message for f in never]
     assert (run.recommendation.status == "never_learned") == (row["expected_status"] == "never_learned")
     # a verdict against the LR always names the signals it rests on
-    assert run.lr_verdict.signals or row["expected_lr_verdict"] == "ok"
+    assert run.lr_verdict.signals or expected in ("ok", "unknown")
 
 
 def test_verdict_evidence_is_structured():
