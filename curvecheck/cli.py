@@ -516,7 +516,7 @@ def compare(
     fail_if: Optional[List[str]] = typer.Option(None, "--fail-if", metavar="'METRIC < DELTA'",
                                                 help="With --baseline: exit 1 when the delta (candidate - baseline) "
                                                      "satisfies this, e.g. 'val_iou < -0.01' or 'val_loss > 5%'. "
-                                                     "Repeatable."),
+                                                     "Repeatable. Default: fail-if in the config file."),
     at: str = typer.Option("best", "--at", help="With --baseline: compare the values at each run's best epoch, "
                                                 "its recommended epoch, or its last epoch (best|recommended|last)."),
     sets: Optional[List[str]] = typer.Option(None, "--set", help=_SET_HELP),
@@ -534,12 +534,19 @@ def compare(
     from .api import compare as compare_api
 
     fmt = "json" if json_flag else format
-    if fmt not in ("text", "json", "markdown", "github", "sarif"):
-        raise _fail(f"--format: unknown format '{format}' (choose from text, json, markdown, github, sarif)")
+    if fmt not in _REPORT_FORMATS:
+        raise _fail(f"--format: unknown format '{format}' (choose from {', '.join(_REPORT_FORMATS)})")
     if fail_if and baseline is None:
         raise _fail("--fail-if needs --baseline")
-    if baseline is not None:
-        _gate_cmd(logs, baseline, fail_if or [], at, fmt, output)
+    try:
+        config = _load_config(config_file, isolated, sets)
+        _apply_flags(config, fail_if=fail_if or None, fail_on=fail_on.value if fail_on else None)
+    except UsageError as exc:
+        raise _fail(str(exc)) from None
+    if baseline is not None:  # the gate's conditions: --fail-if, else the config's fail-if
+        source = config.source("fail-if")
+        _gate_cmd(logs, baseline, config["fail-if"], at, fmt, output,
+                  where=source if source == "--fail-if" else f"{source}: fail-if")
     labels = None
     if label:
         if len(label) != len(logs):
@@ -550,7 +557,6 @@ def compare(
         except ValueError:
             raise _fail("--label expects lr=NUMBER") from None
     try:
-        config = _load_config(config_file, isolated, sets)
         runs, labels, unreadable = _load_sweep(logs, labels)
         if not runs:
             raise typer.Exit(EXIT_INPUT)
@@ -558,7 +564,7 @@ def compare(
     except (InputError, UsageError) as exc:
         raise _fail(str(exc)) from None
     _deliver_comparison(rep, [], fmt, output, list(logs))
-    raise typer.Exit(EXIT_INPUT if unreadable else rep.exit_code(fail_on.value if fail_on else config["fail-on"]))
+    raise typer.Exit(EXIT_INPUT if unreadable else rep.exit_code(config["fail-on"]))
 
 
 def _load_sweep(logs: list[Path], labels: list[str] | None):
@@ -579,20 +585,21 @@ def _load_sweep(logs: list[Path], labels: list[str] | None):
     return runs, (kept if labels else None), unreadable
 
 
-def _gate_cmd(logs: list[Path], baseline: Path, fail_if: list[str], at: str, fmt: str, output: Path | None):
-    """compare --baseline: each candidate against the baseline; exit 1 when a --fail-if condition holds."""
+def _gate_cmd(logs: list[Path], baseline: Path, fail_if: list[str], at: str, fmt: str, output: Path | None,
+              where: str = "--fail-if"):
+    """compare --baseline: each candidate against the baseline; exit 1 when a fail-if condition holds."""
     from . import api
     from .gate import gate, parse_condition
 
     try:
-        conditions = [parse_condition(c) for c in fail_if]
+        conditions = [parse_condition(c, where) for c in fail_if]
         base = api.load(baseline)
     except (InputError, UsageError) as exc:
         raise _fail(str(exc)) from None
     gates, failed = [], False
     for log in logs:
         try:
-            gates.append(gate(api.load(log), base, conditions, at=at))
+            gates.append(gate(api.load(log), base, conditions, at=at, where=where))
         except InputError as exc:
             typer.echo(f"curvecheck: error: {_one_line(str(exc))}", err=True)
             failed = True

@@ -12,6 +12,7 @@ either wins; in one directory ``curvecheck.toml`` wins), or given with ``--confi
     direction = { val_wer = "min" }  # override a series' direction
     monitor = ["val_loss"]           # recommend-stop's (and analyze's recommendation) monitors
     strategy = "auto"                # recommend-stop's strategy
+    fail-if = ["val_iou < -0.01"]    # compare --baseline's regression gate (when no --fail-if is given)
 
     [tool.curvecheck.severity]       # per-code severity
     CC203 = "info"
@@ -35,9 +36,9 @@ from .errors import UsageError
 from .vocab import DIRECTIONS, FAIL_ON_LEVELS, STRATEGIES
 
 CONFIG_NAMES = ("curvecheck.toml", "pyproject.toml")
-OPTIONS = ("select", "ignore", "fail-on", "direction", "monitor", "strategy")
+OPTIONS = ("select", "ignore", "fail-on", "direction", "monitor", "strategy", "fail-if")
 DEFAULTS: dict[str, Any] = {"select": None, "ignore": None, "fail-on": "error", "direction": {}, "monitor": None,
-                            "strategy": "auto"}
+                            "strategy": "auto", "fail-if": []}
 
 
 @dataclass
@@ -127,6 +128,16 @@ def _check_option(key: str, value: Any, source: str) -> Any:
         return patterns
     if key == "monitor":
         return _str_list(value, where)
+    if key == "fail-if":
+        from .gate import parse_condition
+
+        # a list only: "val_loss > 5%, x" cannot be split on commas safely, and one string is one condition
+        conditions = [value] if isinstance(value, str) else value
+        if not isinstance(conditions, list) or not all(isinstance(c, str) for c in conditions):
+            raise UsageError(f"{where}: expected a list of conditions such as [\"val_iou < -0.01\"], got {value!r}")
+        for condition in conditions:
+            parse_condition(condition, where)  # a bad one fails when the file loads, not after reading the logs
+        return list(conditions)
     if key == "fail-on":
         if value not in FAIL_ON_LEVELS:
             raise UsageError(f"{where}: expected one of {', '.join(FAIL_ON_LEVELS)}, got {value!r}")

@@ -47,17 +47,18 @@ class Condition:
         return value is not None and math.isfinite(value) and _OPS[self.op](value, self.threshold)
 
 
-def parse_condition(text: str) -> Condition:
-    """Parse ``'val_iou < -0.01'`` or ``'val_loss>5%'``; a malformed one is a :class:`UsageError`."""
+def parse_condition(text: str, where: str = "--fail-if") -> Condition:
+    """Parse ``'val_iou < -0.01'`` or ``'val_loss>5%'``; a malformed one is a :class:`UsageError` that
+    starts with ``where`` (the flag, or the config file and key)."""
     m = _CONDITION.match(text)
     if not m:
-        raise UsageError(f"--fail-if expects 'METRIC < NUMBER' (or <=, >, >=; NUMBER may end in %), got '{text}'")
+        raise UsageError(f"{where}: expected 'METRIC < NUMBER' (or <=, >, >=; NUMBER may end in %), got '{text}'")
     try:
         value = float(m["value"])
     except ValueError:
-        raise UsageError(f"--fail-if: '{m['value']}' is not a number in '{text}'") from None
+        raise UsageError(f"{where}: '{m['value']}' is not a number in '{text}'") from None
     if not math.isfinite(value):
-        raise UsageError(f"--fail-if: the threshold must be finite in '{text}'")
+        raise UsageError(f"{where}: the threshold must be finite in '{text}'")
     return Condition(m["metric"], m["op"], value, bool(m["pct"]))
 
 
@@ -158,11 +159,12 @@ def compare_series(baseline: Series, candidate: Series, at: str,
 
 
 def gate(candidate: Run, baseline: Run, conditions: list[str] | list[Condition] | None = None,
-         at: str = "best") -> GateResult:
-    """Compare ``candidate`` with ``baseline`` series by series; ``failed`` lists the conditions that hold."""
+         at: str = "best", where: str = "--fail-if") -> GateResult:
+    """Compare ``candidate`` with ``baseline`` series by series; ``failed`` lists the conditions that hold.
+    ``where`` (the flag, or the config file and key) starts the error about a condition's metric."""
     if at not in AT_CHOICES:
         raise UsageError(f"--at must be one of {', '.join(AT_CHOICES)}, got '{at}'")
-    parsed = [c if isinstance(c, Condition) else parse_condition(c) for c in conditions or []]
+    parsed = [c if isinstance(c, Condition) else parse_condition(c, where) for c in conditions or []]
     shared = [s for s in candidate.signals() if s.name in baseline.series and s.kind != "lr"
               and s.direction != "none"]
     epochs = (_recommended_epoch(baseline), _recommended_epoch(candidate)) if at == "recommended" else (None, None)
@@ -173,7 +175,7 @@ def gate(candidate: Run, baseline: Run, conditions: list[str] | list[Condition] 
         d = by_name.get(cond.metric)
         if d is None:
             names = ", ".join(sorted(by_name)) or "none"
-            raise UsageError(f"--fail-if {cond.metric}: not a series of both runs (shared: {names})")
+            raise UsageError(f"{where} '{cond}': {cond.metric} is not a series of both runs (shared: {names})")
         if d.delta is None:  # a gate that cannot be checked must not pass silently
             failed.append(f"{cond} (no finite {cond.metric} to compare in "
                           f"{'the candidate' if d.candidate is None else 'the baseline'})")

@@ -112,3 +112,48 @@ def test_recommend_stop_reads_monitor_and_strategy_from_config(tmp_path):
     assert rec["monitor"] == ["val_dice_coef"] and rec["strategy"] == "keras"
     rec = json.loads(cli("recommend-stop", SEG, "--json", "--strategy", "auto", cwd=tmp_path).stdout)
     assert rec["strategy"] == "auto"
+
+
+GOOD_LR = SAMPLES / "lr_sweep" / "lr_0.05.csv"  # val_accuracy 0.97
+SLOW_LR = SAMPLES / "lr_sweep" / "lr_0.0001.csv"  # val_accuracy 0.49
+
+
+def test_fail_if_from_the_config_gates_compare_baseline_unless_a_flag_is_given(tmp_path):
+    path = tmp_path / "pyproject.toml"
+    path.write_text('[tool.curvecheck]\nfail-if = ["val_accuracy < -0.01", "val_loss > 50%"]\n')
+    worse = cli("compare", SLOW_LR, "--baseline", GOOD_LR, "--json", cwd=tmp_path)
+    assert worse.returncode == 1, worse.stderr
+    assert json.loads(worse.stdout)["gates"][0]["failed"] == ["val_accuracy < -0.01", "val_loss > 50%"]
+    assert cli("compare", GOOD_LR, "--baseline", SLOW_LR, cwd=tmp_path).returncode == 0
+    # the flag replaces the file's conditions; --isolated drops them
+    flag = cli("compare", SLOW_LR, "--baseline", GOOD_LR, "--fail-if", "val_accuracy < -0.9", cwd=tmp_path)
+    assert flag.returncode == 0 and "gate passed: none of val_accuracy < -0.9 holds" in flag.stdout
+    assert cli("compare", SLOW_LR, "--baseline", GOOD_LR, "--isolated", cwd=tmp_path).returncode == 0
+    # shown with its source; analyze does not use it
+    shown = cli("config", cwd=tmp_path).stdout.splitlines()
+    assert f'fail-if = ["val_accuracy < -0.01", "val_loss > 50%"]  # {path}' in shown
+    assert "fail-if = []  # default" in cli("config", "--isolated").stdout.splitlines()
+    assert cli("analyze", GOOD_LR, cwd=tmp_path).returncode == 0
+
+
+@pytest.mark.parametrize("value, message", [
+    ('["val_accuracy <"]', "fail-if: expected 'METRIC < NUMBER'"),
+    ('["val_loss > 5%%"]', "fail-if: expected 'METRIC < NUMBER'"),
+    ('["val_loss > 1e999"]', "fail-if: the threshold must be finite"),
+    ("3", "fail-if: expected a list of conditions"),
+])
+def test_a_bad_fail_if_in_the_config_is_one_line_naming_key_and_file(tmp_path, value, message):
+    path = tmp_path / "curvecheck.toml"
+    path.write_text(f"fail-if = {value}\n")
+    for args in (("config",), ("analyze", SEG), ("compare", SLOW_LR, "--baseline", GOOD_LR)):
+        res = cli(*args, cwd=tmp_path)  # even commands that never gate refuse a broken file
+        assert res.returncode == 2 and res.stdout == "" and res.stderr.count("\n") == 1, res.stderr
+        assert res.stderr.startswith(f"curvecheck: error: {path}: ") and message in res.stderr
+
+
+def test_a_fail_if_metric_neither_run_has_names_where_it_came_from(tmp_path):
+    (tmp_path / "curvecheck.toml").write_text('fail-if = ["val_iou < -0.01"]\n')
+    res = cli("compare", SLOW_LR, "--baseline", GOOD_LR, cwd=tmp_path)
+    assert res.returncode == 2 and res.stderr.count("\n") == 1
+    assert f"{tmp_path / 'curvecheck.toml'}: fail-if 'val_iou < -0.01': val_iou is not a series of both runs" \
+        in res.stderr
