@@ -405,9 +405,9 @@ def _deliver_recommendation(rec, run, fmt: str, output: Path | None, log: Path, 
             text_render(make_console())
         return
     elif fmt == "json":
-        import json
+        from .render.json_out import recommendation_json
 
-        text = json.dumps(rec.to_dict(), indent=2, allow_nan=False) + "\n"
+        text = recommendation_json(rec) + "\n"
     else:
         console = make_console(io.StringIO())
         with console.capture() as captured:
@@ -628,12 +628,9 @@ def _deliver_comparison(rep, gates: list, fmt: str, output: Path | None, inputs:
         return captured.get()
 
     if fmt == "json":
-        import json
+        from .render.json_out import comparison_json
 
-        doc = rep.to_dict() if rep is not None else {"schema_version": 1}
-        if gates:
-            doc["gates"] = [g.to_dict() for g in gates]
-        body = json.dumps(doc, indent=2, allow_nan=False) + "\n"
+        body = comparison_json(rep, gates) + "\n"
     elif fmt == "sarif":
         from .render.sarif import render
 

@@ -26,6 +26,7 @@ from .findings import json_safe
 from .model import Run, Series
 
 AT_CHOICES = ("best", "recommended", "last")
+VERDICTS = ("better", "worse", "within_noise", "unknown")  # a MetricDelta's verdict
 _OPS = {"<": operator.lt, "<=": operator.le, ">": operator.gt, ">=": operator.ge}
 _CONDITION = re.compile(r"^\s*(?P<metric>[^<>=]+?)\s*(?P<op><=|>=|<|>)\s*(?P<value>[-+]?[0-9.eE+-]+)\s*(?P<pct>%?)\s*$")
 
@@ -75,7 +76,7 @@ class MetricDelta:
     delta: float | None
     relative_percent: float | None
     noise_band: float | None
-    verdict: str  # better | worse | within_noise | unknown
+    verdict: str  # one of VERDICTS
 
     def to_dict(self) -> dict[str, Any]:
         return json_safe(dict(self.__dict__))

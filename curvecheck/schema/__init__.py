@@ -1,12 +1,14 @@
-"""The JSON Schema of ``analyze --json`` (``report.schema.json``), generated from the code.
+"""The JSON Schemas of ``analyze --json`` (``report.schema.json``), ``recommend-stop --json``
+(``recommend.schema.json``) and ``compare --json`` (``compare.schema.json``, a sweep and/or the
+regression gate of ``--baseline``), generated from the code.
 
 The document's shape comes from the report dataclasses (:mod:`curvecheck.report`, findings,
 recommendation, LR verdict) and each check's ``Evidence`` dataclass, so the shipped schema cannot
 drift from what curvecheck writes: a test regenerates it and compares with the committed file.
 Regenerate after changing a dataclass::
 
-    python -m curvecheck.schema            # rewrites curvecheck/schema/report.schema.json
-    python -m curvecheck.schema --check    # exit 1 when the committed file is out of date
+    python -m curvecheck.schema            # rewrites the three files in curvecheck/schema/
+    python -m curvecheck.schema --check    # exit 1 when a committed file is out of date
 """
 
 from __future__ import annotations
@@ -18,19 +20,29 @@ import typing
 from pathlib import Path
 from typing import Any
 
-from .. import vocab
+from .. import gate, vocab
 
 if typing.TYPE_CHECKING:
     from ..checks.base import Check
 
 SCHEMA_FILE = Path(__file__).with_name("report.schema.json")
 SCHEMA_ID = "https://github.com/curvecheck/curvecheck/schema/report.schema.json"
+# the command whose --json output each file describes
+SCHEMA_FILES = {"analyze": SCHEMA_FILE, "recommend-stop": SCHEMA_FILE.with_name("recommend.schema.json"),
+                "compare": SCHEMA_FILE.with_name("compare.schema.json")}
+SCHEMA_VERSION = {"const": 1}
 
 # Fields kept in Python but not written to JSON (the ``to_dict`` methods leave them out).
 _NOT_IN_JSON = {
     "SeriesSummary": {"is_signal", "sparkline_values"},
     "Report": {"loaded"},
     "Recommendation": {"failing_findings"},
+    "GateResult": {"deltas"},  # written as "metrics" (see _EXTRA)
+}
+# Fields a ``to_dict`` writes under another name or computes (not dataclass fields).
+_EXTRA = {
+    "GateResult": {"passed": {"type": "boolean"},
+                   "metrics": {"type": "array", "items": {"$ref": "#/$defs/MetricDelta"}}},
 }
 # Fields whose Python type is loose but whose JSON shape is fixed.
 _REFS = {
@@ -39,6 +51,7 @@ _REFS = {
     ("RunReport", "lr_verdict"): {"anyOf": [{"$ref": "#/$defs/LRVerdict"}, {"type": "null"}]},
     ("Finding", "epochs"): {"type": "object", "additionalProperties": {"type": ["number", "null"]}},
     ("Finding", "evidence"): {"type": "object"},  # refined per code below
+    ("GateResult", "conditions"): {"type": "array", "items": {"type": "string"}},  # 'val_iou < -0.01'
 }
 # Fields that take one of the vocabulary's words.
 _ENUMS = {
@@ -47,6 +60,9 @@ _ENUMS = {
     ("Finding", "severity"): vocab.SEVERITIES, ("Recommendation", "strategy"): vocab.STRATEGIES,
     ("Recommendation", "status"): vocab.STOP_STATUSES, ("LRVerdict", "verdict"): vocab.LR_VERDICTS,
     ("RunReport", "x_axis"): vocab.X_AXES,
+    ("SweepEntry", "verdict"): vocab.LR_VERDICTS, ("SweepEntry", "own_verdict"): vocab.LR_VERDICTS,
+    ("MetricDelta", "direction"): vocab.DIRECTIONS, ("MetricDelta", "verdict"): gate.VERDICTS,
+    ("GateResult", "at"): gate.AT_CHOICES,
 }
 
 
@@ -96,6 +112,7 @@ def _define(cls: type, defs: dict[str, Any], name: str | None = None) -> str:
         if (cls.__name__, f.name) in _ENUMS:
             schema = {"enum": list(_ENUMS[cls.__name__, f.name])}
         props[f.name] = schema
+    props.update(_EXTRA.get(cls.__name__, {}))
     defs[name] = {"type": "object", "properties": props, "required": list(props), "additionalProperties": False}
     if cls.__doc__ and not cls.__doc__.startswith(f"{cls.__name__}("):
         defs[name]["description"] = " ".join(cls.__doc__.split())
@@ -144,31 +161,74 @@ def build_schema() -> dict[str, Any]:
     defs["Finding"]["allOf"] = per_code
     report = _define(Report, defs)
     root = dict(defs.pop(report))
-    root["properties"]["schema_version"] = {"const": 1}
-    return {"$schema": "https://json-schema.org/draft/2020-12/schema", "$id": SCHEMA_ID,
-            "title": "curvecheck analyze --json", **root, "$defs": dict(sorted(defs.items()))}
+    root["properties"]["schema_version"] = SCHEMA_VERSION
+    return _document("analyze", root, defs)
 
 
-def schema_text() -> str:
-    return json.dumps(build_schema(), indent=2) + "\n"
+def _document(command: str, root: dict[str, Any], defs: dict[str, Any]) -> dict[str, Any]:
+    return {"$schema": "https://json-schema.org/draft/2020-12/schema",
+            "$id": SCHEMA_ID.replace("report.schema.json", SCHEMA_FILES[command].name),
+            "title": f"curvecheck {command} --json", **root, "$defs": dict(sorted(defs.items()))}
 
 
-def load_schema() -> dict[str, Any]:
-    """The shipped schema (the file in the package)."""
-    return json.loads(SCHEMA_FILE.read_text())
+def build_recommend_schema() -> dict[str, Any]:
+    """``recommend-stop --json``: the Recommendation (as in analyze's ``runs[i].recommendation``)
+    with ``schema_version``."""
+    from ..recommend import Recommendation
+
+    defs: dict[str, Any] = {}
+    root = dict(defs.pop(_define(Recommendation, defs)))
+    root["properties"] = {"schema_version": SCHEMA_VERSION, **root["properties"]}
+    root["required"] = ["schema_version", *root["required"]]
+    return _document("recommend-stop", root, defs)
+
+
+def build_compare_schema() -> dict[str, Any]:
+    """``compare --json``: the sweep (ranked runs, LR verdicts), and with ``--baseline`` the gates
+    (one per candidate) instead."""
+    from ..gate import GateResult, MetricDelta
+    from ..lr import SweepEntry, SweepReport
+
+    defs: dict[str, Any] = {}
+    for cls in (SweepEntry, MetricDelta, GateResult):
+        _define(cls, defs)
+    sweep = dict(defs.pop(_define(SweepReport, defs)))
+    # SweepReport.to_dict writes its entries as "runs"
+    sweep_props = {("runs" if k == "entries" else k): v for k, v in sweep["properties"].items()}
+    sweep_props["runs"] = {"type": "array", "items": {"$ref": "#/$defs/SweepEntry"}}
+    props = {"schema_version": SCHEMA_VERSION, **sweep_props,
+             "gates": {"type": "array", "items": {"$ref": "#/$defs/GateResult"}}}
+    root = {"type": "object", "properties": props, "required": ["schema_version"],
+            "anyOf": [{"required": list(sweep_props)}, {"required": ["gates"]}], "additionalProperties": False,
+            "description": "A sweep ranked by compare (the sweep's keys), or the regression gate of "
+                           "compare --baseline (gates: one per candidate)."}
+    return _document("compare", root, defs)
+
+
+_BUILDERS = {"analyze": build_schema, "recommend-stop": build_recommend_schema, "compare": build_compare_schema}
+
+
+def schema_text(command: str = "analyze") -> str:
+    return json.dumps(_BUILDERS[command](), indent=2) + "\n"
+
+
+def load_schema(command: str = "analyze") -> dict[str, Any]:
+    """The shipped schema of a command's --json output (the file in the package)."""
+    return json.loads(SCHEMA_FILES[command].read_text())
 
 
 def main(argv: list[str] | None = None) -> int:
     import sys
 
     args = sys.argv[1:] if argv is None else argv
-    text = schema_text()
-    if "--check" in args:
-        current = SCHEMA_FILE.read_text() if SCHEMA_FILE.exists() else ""
-        if current != text:
-            print(f"{SCHEMA_FILE} is out of date: run python -m curvecheck.schema", file=sys.stderr)
-            return 1
-        return 0
-    SCHEMA_FILE.write_text(text)
-    print(f"wrote {SCHEMA_FILE}")
-    return 0
+    stale = 0
+    for command, path in SCHEMA_FILES.items():
+        text = schema_text(command)
+        if "--check" in args:
+            if (path.read_text() if path.exists() else "") != text:
+                print(f"{path} is out of date: run python -m curvecheck.schema", file=sys.stderr)
+                stale = 1
+            continue
+        path.write_text(text)
+        print(f"wrote {path}")
+    return stale
