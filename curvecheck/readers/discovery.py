@@ -1,7 +1,10 @@
 """Finding every run below a folder or a glob, as TensorBoard does for a logdir.
 
 - a folder that directly holds ``events.out.tfevents.*`` files is a run, except that Keras'
-  ``train/`` + ``validation/`` pair under one parent is one run (the parent);
+  ``train/`` + ``validation/`` pair under one parent is one run (the parent) and torch
+  ``add_scalars`` sub-folders belong to the run above them (one rule:
+  :func:`curvecheck.readers.tensorboard.run_folder`); an event file under another name (a renamed
+  copy) is found by its first record's length and CRC and is a run of its own;
 - a Hugging Face output folder (``trainer_state.json`` or ``checkpoint-N/trainer_state.json``)
   is one run; its checkpoint folders are not searched further;
 - every other CSV/TSV/JSON/JSONL log file (also ``.gz``) is a run.
@@ -16,8 +19,6 @@ import glob
 import os
 from pathlib import Path
 
-_EVENT_PREFIX = "events.out.tfevents."
-_KERAS_SPLITS = {"train", "validation", "eval", "val"}
 _LOG_SUFFIXES = (".csv", ".tsv", ".json", ".jsonl", ".ndjson", ".log")
 # JSON files found beside logs that are configuration, not training histories
 _NOT_LOGS = {
@@ -44,7 +45,10 @@ def _is_hf_output(dirpath: str, dirnames: list[str], filenames: list[str]) -> bo
 
 def find_runs(root: Path) -> tuple[list[Path], list[tuple[Path, str]]]:
     """Every run below ``root``, in a stable order, and the folders that could not be listed."""
+    from .tensorboard import event_files, run_folder, unreadable_splits
+
     runs: list[Path] = []
+    folder_runs: set[Path] = set()
     errors: list[tuple[Path, str]] = []
 
     def on_error(exc: OSError) -> None:
@@ -57,34 +61,22 @@ def find_runs(root: Path) -> tuple[list[Path], list[tuple[Path, str]]]:
             runs.append(here)
             dirnames[:] = [d for d in dirnames if not d.startswith("checkpoint-")]
             filenames = [f for f in filenames if f != _STATE]
-        if any(f.startswith(_EVENT_PREFIX) for f in filenames):
-            parent = here.parent
-            if here.name in _KERAS_SPLITS and here != root and _has_keras_pair(parent):
-                if parent not in runs:
-                    runs.append(parent)
-            elif here != root and _is_add_scalars_folder(here):
-                pass  # torch add_scalars output: read with the run folder above it
-            else:
-                runs.append(here)
-        runs.extend(here / f for f in sorted(filenames) if is_log_file(f) and not f.startswith("."))
+        logs: list[str] = []
+        others: list[str] = []
+        for f in filenames:
+            (logs if is_log_file(f) else others).append(f)
+        logs = [f for f in logs if not f.startswith(".")]
+        named, renamed = event_files(dirpath, others)
+        if named:
+            run = run_folder(here, root)
+            if run not in folder_runs:
+                folder_runs.add(run)
+                runs.append(run)
+        runs.extend(here / f for f in sorted([*renamed, *logs]))
+    if errors:  # a Keras split folder of a run found here is reported once, by that run's reader
+        splits = {split for run in runs for split, _ in unreadable_splits(run)}
+        errors = [(p, why) for p, why in errors if p not in splits]
     return runs, errors
-
-
-def _is_add_scalars_folder(folder: Path) -> bool:
-    from .tensorboard import is_add_scalars_folder
-
-    try:
-        return is_add_scalars_folder(folder)
-    except OSError:
-        return False
-
-
-def _has_keras_pair(parent: Path) -> bool:
-    try:
-        names = {p.name for p in parent.iterdir() if p.is_dir()}
-    except OSError:
-        return False
-    return "train" in names and bool(names & (_KERAS_SPLITS - {"train"}))
 
 
 def expand(paths: list[str | Path]) -> list[tuple[Path, str | None]]:

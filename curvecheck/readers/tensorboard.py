@@ -25,6 +25,7 @@ Unlike TensorBoard's own loaders this keeps every point, and reports a step that
 
 from __future__ import annotations
 
+import errno
 import os
 import struct
 from array import array
@@ -57,8 +58,8 @@ _FLOAT32_MAX = float(np.finfo(np.float32).max)
 
 def looks_like_event_file(head: bytes | bytearray) -> bool:
     """True when the bytes start with a TFRecord whose length CRC checks out."""
-    if len(head) < 12:
-        return False
+    if len(head) < 12 or not any(head[:5]) or any(head[5:8]):
+        return False  # cheap first: no record is empty or 1 TB long (most other files stop here)
     return masked_crc(head[:8]) == _U32.unpack_from(head, 8)[0]
 
 
@@ -727,29 +728,124 @@ def _read_event_file(path: Path, fast: bool, window: int):
 
 # --- runs: which event files make one run ------------------------------------------------------
 
+# Writers (TensorFlow, torch, tensorboardX) name their files events.out.tfevents.<time>.<host>...;
+# a folder of such files is one run, as TensorBoard reads it.
+EVENT_FILE_PREFIX = "events.out.tfevents."
+# Never sniffed for TensorBoard content: logs of the other readers and the bulky files kept beside
+# logs (checkpoints, images, code), so a big tree costs one name test for most of its files.
+_NOT_EVENT_SUFFIXES = frozenset((
+    "csv", "tsv", "json", "jsonl", "ndjson", "log", "txt", "md", "yaml", "yml", "toml", "gz", "py", "ipynb",
+    "sh", "html", "png", "jpg", "jpeg", "gif", "svg", "pdf", "mp4", "pt", "pth", "ckpt", "h5", "hdf5", "keras",
+    "safetensors", "bin", "npy", "npz", "pkl", "onnx", "pb", "index", "data-00000-of-00001", "zip", "tar",
+))
+
+
 def is_event_file_name(name: str) -> bool:
-    return "tfevents" in name
+    """A file named as TensorBoard writers name their event files."""
+    return name.startswith(EVENT_FILE_PREFIX)
 
 
-def _event_dirs(root: Path) -> dict[Path, list[Path]]:
-    """Every folder below ``root`` that directly holds event files, with those files (sorted)."""
+def sniff_event_file(path: str | Path) -> bool:
+    """True when the file starts with a TFRecord (u64 length, then the masked CRC32C of those 8
+    bytes): 12 bytes are read, never more. Non-blocking, so a FIFO in a log tree cannot hang the walk."""
+    try:
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0))
+    except OSError:
+        return False
+    try:
+        head = os.read(fd, 12)
+    except OSError:  # a directory, a FIFO with no writer
+        return False
+    finally:
+        os.close(fd)
+    return looks_like_event_file(head)
+
+
+def event_files(folder: str | Path, names: list[str]) -> tuple[list[str], list[str]]:
+    """The event files among a folder's file names: (named as writers name them, which make the
+    folder one run; others found by their content, e.g. renamed copies, each a run of its own)."""
+    named, renamed = [], []
+    for name in sorted(names):
+        if name.startswith(EVENT_FILE_PREFIX):
+            if os.path.isfile(os.path.join(folder, name)):  # a dangling symlink is not an event file
+                named.append(name)
+        elif (name[:1] != "." and name.rpartition(".")[2].lower() not in _NOT_EVENT_SUFFIXES
+              and sniff_event_file(os.path.join(folder, name))):
+            renamed.append(name)
+    return named, renamed
+
+
+def _event_dirs(root: Path) -> tuple[dict[Path, list[Path]], list[Path]]:
+    """Every folder below ``root`` that directly holds writer-named event files, with those files
+    (sorted), and the event files found by their content (each one run)."""
     found: dict[Path, list[Path]] = {}
+    lone: list[Path] = []
     for dirpath, dirnames, filenames in os.walk(root):  # does not follow symlinked folders: no loops
         dirnames.sort()
-        files = [Path(dirpath) / f for f in sorted(filenames) if is_event_file_name(f)]
-        files = [f for f in files if f.is_file()]  # a dangling symlink is not an event file
-        if files:
-            found[Path(dirpath)] = files
-    return found
+        named, renamed = event_files(dirpath, filenames)
+        if named:
+            found[Path(dirpath)] = [Path(dirpath) / f for f in named]
+        lone.extend(Path(dirpath) / f for f in renamed)
+    return found, lone
 
 
 def find_event_files(root: Path) -> list[Path]:
-    return [f for files in _event_dirs(root).values() for f in files]
+    found, lone = _event_dirs(root)
+    return [f for files in found.values() for f in files] + lone
 
 
 # Keras's TensorBoard callback writes <log_dir>/train and <log_dir>/validation: one run, two splits.
 _KERAS_SPLIT_DIRS = {"train": "", "validation": "val_", "eval": "val_", "val": "val_"}
 _KERAS_VAL_DIRS = ("validation", "eval", "val")
+
+
+def keras_split_entries(parent: Path) -> list[str]:
+    """The names in ``parent`` that Keras gives its split folders, whatever stands there (a folder,
+    or a broken link or a file where the folder should be: the reader reports those)."""
+    try:
+        return sorted(n for n in os.listdir(parent) if n in _KERAS_SPLIT_DIRS)
+    except OSError:
+        return []
+
+
+def is_keras_pair(names: list[str] | set[str]) -> bool:
+    """The one rule for Keras's layout: ``train`` beside ``validation`` (or ``eval``/``val``)."""
+    return "train" in names and any(v in names for v in _KERAS_VAL_DIRS)
+
+
+def run_folder(folder: Path, root: Path) -> Path:
+    """The run a folder of writer-named event files belongs to: itself, as in TensorBoard, except a
+    Keras split folder of a train/ + validation/ pair (the run is their parent) and a torch
+    ``add_scalars`` sub-folder (part of the run of the folder above it)."""
+    if folder == root:
+        return folder
+    if folder.name in _KERAS_SPLIT_DIRS and is_keras_pair(keras_split_entries(folder.parent)):
+        return folder.parent
+    try:
+        return folder.parent if is_add_scalars_folder(folder) else folder
+    except OSError:
+        return folder
+
+
+def unreadable_splits(run: Path) -> list[tuple[Path, str]]:
+    """The split folders of a Keras pair run that cannot be listed, with why."""
+    entries = keras_split_entries(run)
+    if not is_keras_pair(entries):
+        return []
+    problems = []
+    for name in entries:
+        try:
+            os.listdir(run / name)
+        except NotADirectoryError:
+            problems.append((run / name, "a file stands where the folder should be"))
+        except FileNotFoundError:
+            problems.append((run / name, "a symbolic link to nothing"))
+        except OSError as exc:
+            if exc.errno == errno.ELOOP:
+                problems.append((run / name, "a symbolic link loop"))
+                continue
+            problems.append((run / name, exc.strerror or str(exc)))
+    return problems
 
 
 def _tags_of(files: list[Path]) -> set[str]:
@@ -784,52 +880,46 @@ def is_add_scalars_folder(folder: Path) -> bool:
     return bool(files) and _add_scalars_key(folder.name, _tags_of(files)) is not None
 
 
-def _group_runs(dirs: dict[Path, list[Path]]) -> dict[Path, list[Path]]:
-    """Run folder -> its event files. A folder holding event files is a run (as in TensorBoard),
-    except the Keras ``train/`` + ``validation/`` pair, which is one run named by its parent, and
-    torch ``add_scalars`` sub-folders, which belong to the run of the folder above them."""
-    children: dict[Path, dict[str, Path]] = {}
-    for d in dirs:
-        children.setdefault(d.parent, {})[d.name] = d
+def _group_runs(root: Path) -> dict[Path, list[Path]]:
+    """Run -> its event files: each folder of writer-named event files grouped by :func:`run_folder`
+    (top-down, so a run's own files come before its sub-folders'), and each event file found by its
+    content alone."""
+    dirs, lone = _event_dirs(root)
     runs: dict[Path, list[Path]] = {}
-    for parent, kids in children.items():
-        if "train" in kids and any(v in kids for v in _KERAS_VAL_DIRS):
-            runs[parent] = list(dirs.get(parent, []))
-            for name in sorted(kids):
-                if name in _KERAS_SPLIT_DIRS:
-                    runs[parent].extend(dirs[kids[name]])
-    taken = {f for files in runs.values() for f in files}
     for d, files in dirs.items():
-        if files[0] in taken:
-            continue
-        if d.parent in dirs and dirs[d.parent][0] not in taken and is_add_scalars_folder(d):
-            runs.setdefault(d.parent, list(dirs[d.parent])).extend(files)
-        else:
-            runs.setdefault(d, []).extend(files)  # top-down walk: a folder comes before its sub-folders
+        runs.setdefault(run_folder(d, root), []).extend(files)
+    for f in lone:
+        runs[f] = [f]
     return {run: runs[run] for run in sorted(runs)}
 
 
 def find_runs(root: Path) -> list[Path]:
     """Every TensorBoard run below ``root`` (a folder), as TensorBoard lists them: each folder that
     directly holds event files, except that a Keras ``train/`` + ``validation/`` pair is one run
-    (their parent) and torch ``add_scalars`` sub-folders are part of the run above them."""
+    (their parent) and torch ``add_scalars`` sub-folders are part of the run above them; an event
+    file under another name (found by its content) is a run of its own."""
     if not root.is_dir():
         return [root]
-    return list(_group_runs(_event_dirs(root)))
+    return list(_group_runs(root))
 
 
 def _run_files(path: Path) -> tuple[Path, list[Path]]:
     """The run folder and its event files for a path given by the user."""
-    runs = _group_runs(_event_dirs(path))
+    runs = _group_runs(path)
     if not runs:
-        raise InputError(path, "directory holds no TensorBoard event files (events.out.tfevents.*)")
+        raise InputError(path, "directory holds no TensorBoard event files")
     if path in runs:
-        return path, runs[path]
-    if len(runs) == 1:
-        return next(iter(runs.items()))
-    names = ", ".join(r.relative_to(path).as_posix() for r in list(runs)[:3]) + (" ..." if len(runs) > 3 else "")
-    raise InputError(path, f"holds {len(runs)} TensorBoard runs ({names}): give one run folder at a time, "
-                           f"never one run mixed with another")
+        run, files = path, runs[path]
+    elif len(runs) == 1:
+        run, files = next(iter(runs.items()))
+    else:
+        names = ", ".join(r.relative_to(path).as_posix() for r in list(runs)[:3]) + (" ..." if len(runs) > 3 else "")
+        raise InputError(path, f"holds {len(runs)} TensorBoard runs ({names}): give one run folder at a time, "
+                               f"never one run mixed with another")
+    for split, why in unreadable_splits(run):  # half a Keras run read as a whole one would mislead
+        raise InputError(split, f"cannot read this Keras split folder ({why}); the run is not analysed "
+                                f"without it")
+    return (run.parent if run in files else run), files
 
 
 # --- runs: reading them ------------------------------------------------------------------------
