@@ -122,6 +122,8 @@ def _directions(config, items: list[str] | None) -> dict[str, str]:
 
 
 _CONFIG_HELP = "Config file (default: curvecheck.toml or pyproject.toml [tool.curvecheck], searched upwards)."
+_REPORT_FORMATS = ("text", "json", "markdown", "github", "sarif")  # recommend-stop and compare
+_FORMAT_METAVAR = "<" + "|".join(_REPORT_FORMATS) + ">"
 _SET_HELP = "Set a check's threshold: CHECK.SETTING=VALUE, by code or name (plateau.min_epochs=10). Repeatable."
 
 
@@ -131,7 +133,7 @@ _SET_HELP = "Set a check's threshold: CHECK.SETTING=VALUE, by code or name (plat
 def analyze(
     logs: List[Path] = typer.Argument(..., metavar="LOG", help="Log files or TensorBoard run directories.",
                                       show_default=False),
-    format: str = typer.Option("text", "--format", "-f",
+    format: str = typer.Option("text", "--format", "-f", metavar="<" + "|".join(RENDERERS) + ">",
                                help=f"Output: {' | '.join(RENDERERS)} (text: terminal report; json: versioned "
                                     "document)."),
     json_flag: bool = typer.Option(False, "--json", help="Same as --format json."),
@@ -164,7 +166,7 @@ def analyze(
                                        help="Analyse runs in N processes (default: all cores)."),
     live: bool = typer.Option(False, "--live", help="Training is still running: the recommendation says STOP NOW "
                                                     "or CONTINUE. Default: a finished run."),
-    sets: Optional[List[str]] = typer.Option(None, "--set", help=_SET_HELP),
+    sets: Optional[List[str]] = typer.Option(None, "--set", metavar="CHECK.SETTING=VALUE", help=_SET_HELP),
     config_file: Optional[Path] = typer.Option(None, "--config", help=_CONFIG_HELP),
     isolated: bool = typer.Option(False, "--isolated", help="Ignore config files."),
 ) -> None:
@@ -295,9 +297,14 @@ class Mode(str, Enum):
     max = "max"
 
 
-@app.command("recommend-stop")
+@app.command("recommend-stop",
+             epilog="Examples:\n\n  curvecheck recommend-stop history.csv\n\n"
+                    "  curvecheck recommend-stop logs/fit/run1 --monitor val_loss --monitor val_iou "
+                    "--checkpoint-template 'ckpt/epoch_{epoch:03d}.keras'\n\n"
+                    "  curvecheck recommend-stop history.csv --strategy keras --patience 5 --json")
 def recommend_stop_cmd(
-    log: Path = typer.Argument(..., help="A log file or TensorBoard run directory.", show_default=False),
+    log: Path = typer.Argument(..., metavar="LOG", help="A log file or TensorBoard run directory.",
+                               show_default=False),
     monitor: Optional[List[str]] = typer.Option(None, "--monitor", "-m",
                                                 help="Series to monitor (default: val_loss, as Keras). Repeat to "
                                                      "combine several, e.g. --monitor val_loss --monitor val_iou."),
@@ -329,7 +336,8 @@ def recommend_stop_cmd(
     live: bool = typer.Option(False, "--live/--finished",
                               help="Training is still running: say STOP NOW or CONTINUE. Default: a finished run."),
     json_flag: bool = typer.Option(False, "--json", help="Print the recommendation as JSON (same as --format json)."),
-    format: str = typer.Option("text", "--format", "-f", help="Output: text, json, markdown, github or sarif."),
+    format: str = typer.Option("text", "--format", "-f", metavar=_FORMAT_METAVAR,
+                               help="Output: text, json, markdown, github or sarif."),
     output: Optional[Path] = typer.Option(None, "--output", "-o", metavar="FILE",
                                           help="Write the report to FILE instead of standard output (never over "
                                                "a log)."),
@@ -339,7 +347,7 @@ def recommend_stop_cmd(
     fail_on: Optional[FailOn] = typer.Option(None, "--fail-on", show_default=False,
                                              help="Exit 1 when the log has a finding of this severity or worse "
                                                   "(default: error)."),
-    sets: Optional[List[str]] = typer.Option(None, "--set", help=_SET_HELP),
+    sets: Optional[List[str]] = typer.Option(None, "--set", metavar="CHECK.SETTING=VALUE", help=_SET_HELP),
     config_file: Optional[Path] = typer.Option(None, "--config", help=_CONFIG_HELP),
     isolated: bool = typer.Option(False, "--isolated", help="Ignore config files."),
 ) -> None:
@@ -381,8 +389,6 @@ def recommend_stop_cmd(
         raise _fail(str(exc)) from None
     raise typer.Exit(rec.exit_code())
 
-
-_REPORT_FORMATS = ("text", "json", "markdown", "github", "sarif")
 
 
 def _deliver_recommendation(rec, run, fmt: str, output: Path | None, log: Path, quiet: bool, config) -> None:
@@ -438,9 +444,11 @@ def _recommendation_report(rec, run, fmt: str, log: Path, text: str, config) -> 
     return github.render_recommendation(rec, str(log), findings, text)
 
 
-@app.command()
+@app.command(epilog="Examples:\n\n  curvecheck watch logs/history.csv\n\n"
+                     "  curvecheck watch lightning_logs/version_0 --strategy lightning --patience 3\n\n"
+                     "  curvecheck watch history.csv --once   (one look, plain lines, for scripts)")
 def watch(
-    log: Path = typer.Argument(..., help="A log file, or a directory (TensorBoard run, Lightning or HF output).",
+    log: Path = typer.Argument(..., metavar="LOG", help="A log file, or a directory (TensorBoard run, Lightning or HF output).",
                                show_default=False),
     monitor: Optional[List[str]] = typer.Option(None, "--monitor", "-m", help="Series to monitor (default: val_loss)."),
     mode: Mode = typer.Option(Mode.auto, "--mode", help="min or max; auto takes it from the name."),
@@ -502,13 +510,14 @@ def _watch_live(log: Path, interval: float, options: dict) -> None:
 def compare(
     logs: List[Path] = typer.Argument(..., metavar="LOG", help="The runs of a sweep (files or TensorBoard directories).",
                                       show_default=False),
-    label: Optional[List[str]] = typer.Option(None, "--label",
+    label: Optional[List[str]] = typer.Option(None, "--label", metavar="lr=VALUE",
                                               help="lr=VALUE for each log, in order (default: from the lr column "
                                                    "or the file name)."),
-    metric: Optional[str] = typer.Option(None, "--metric", help="Series to rank by (default: the first shared "
+    metric: Optional[str] = typer.Option(None, "--metric", metavar="NAME", help="Series to rank by (default: the first shared "
                                                                 "validation metric, else val_loss)."),
     json_flag: bool = typer.Option(False, "--json", help="Print the comparison as JSON (same as --format json)."),
-    format: str = typer.Option("text", "--format", "-f", help="Output: text, json, markdown, github or sarif."),
+    format: str = typer.Option("text", "--format", "-f", metavar=_FORMAT_METAVAR,
+                               help="Output: text, json, markdown, github or sarif."),
     output: Optional[Path] = typer.Option(None, "--output", "-o", metavar="FILE",
                                           help="Write the report to FILE instead of standard output."),
     baseline: Optional[Path] = typer.Option(None, "--baseline", metavar="LOG",
@@ -517,9 +526,9 @@ def compare(
                                                 help="With --baseline: exit 1 when the delta (candidate - baseline) "
                                                      "satisfies this, e.g. 'val_iou < -0.01' or 'val_loss > 5%'. "
                                                      "Repeatable. Default: fail-if in the config file."),
-    at: str = typer.Option("best", "--at", help="With --baseline: compare the values at each run's best epoch, "
+    at: str = typer.Option("best", "--at", metavar="<best|recommended|last>", help="With --baseline: compare the values at each run's best epoch, "
                                                 "its recommended epoch, or its last epoch (best|recommended|last)."),
-    sets: Optional[List[str]] = typer.Option(None, "--set", help=_SET_HELP),
+    sets: Optional[List[str]] = typer.Option(None, "--set", metavar="CHECK.SETTING=VALUE", help=_SET_HELP),
     config_file: Optional[Path] = typer.Option(None, "--config", help=_CONFIG_HELP),
     isolated: bool = typer.Option(False, "--isolated", help="Ignore config files."),
     fail_on: Optional[FailOn] = typer.Option(None, "--fail-on", show_default=False,
@@ -545,8 +554,7 @@ def compare(
         raise _fail(str(exc)) from None
     if baseline is not None:  # the gate's conditions: --fail-if, else the config's fail-if
         source = config.source("fail-if")
-        _gate_cmd(logs, baseline, config["fail-if"], at, fmt, output,
-                  where=source if source == "--fail-if" else f"{source}: fail-if")
+        _gate_cmd(logs, baseline, config, at, fmt, output, where=source if source == "--fail-if" else f"{source}: fail-if")
     labels = None
     if label:
         if len(label) != len(logs):
@@ -585,21 +593,31 @@ def _load_sweep(logs: list[Path], labels: list[str] | None):
     return runs, (kept if labels else None), unreadable
 
 
-def _gate_cmd(logs: list[Path], baseline: Path, fail_if: list[str], at: str, fmt: str, output: Path | None,
+def _gate_cmd(logs: list[Path], baseline: Path, config, at: str, fmt: str, output: Path | None,
               where: str = "--fail-if"):
-    """compare --baseline: each candidate against the baseline; exit 1 when a fail-if condition holds."""
+    """compare --baseline: each candidate against the baseline; exit 1 when a fail-if condition holds
+    or a candidate has a finding at --fail-on, as every command does."""
+    from collections import Counter
+
     from . import api
+    from .checks import run_checks
+    from .findings import at_level
     from .gate import gate, parse_condition
 
     try:
-        conditions = [parse_condition(c, where) for c in fail_if]
+        conditions = [parse_condition(c, where) for c in config["fail-if"]]
         base = api.load(baseline)
     except (InputError, UsageError) as exc:
         raise _fail(str(exc)) from None
-    gates, failed = [], False
+    gates, failed, findings_fail = [], False, False
     for log in logs:
         try:
-            gates.append(gate(api.load(log), base, conditions, at=at, where=where))
+            run = api.load(log)
+            result = gate(run, base, conditions, at=at, where=where)
+            found = run_checks(run, settings=config.settings, severities=config.severities)[0]
+            result.findings = dict(Counter(f.severity for f in found))
+            findings_fail = findings_fail or bool(at_level(found, config["fail-on"]))
+            gates.append(result)
         except InputError as exc:
             typer.echo(f"curvecheck: error: {_one_line(str(exc))}", err=True)
             failed = True
@@ -607,7 +625,8 @@ def _gate_cmd(logs: list[Path], baseline: Path, fail_if: list[str], at: str, fmt
             raise _fail(str(exc)) from None
     if gates:
         _deliver_comparison(None, gates, fmt, output, [*logs, baseline])
-    raise typer.Exit(EXIT_INPUT if failed else EXIT_FINDINGS if any(not g.passed for g in gates) else EXIT_OK)
+    gate_failed = any(not g.passed for g in gates) or findings_fail
+    raise typer.Exit(EXIT_INPUT if failed else EXIT_FINDINGS if gate_failed else EXIT_OK)
 
 
 def _deliver_comparison(rep, gates: list, fmt: str, output: Path | None, inputs: list[Path]) -> None:
@@ -643,7 +662,7 @@ def _deliver_comparison(rep, gates: list, fmt: str, output: Path | None, inputs:
             from .render import github
 
             github.append_step_summary(body, inputs)
-            body = github.render_comparison(gates, text())
+            body = github.render_comparison(gates, text(), rep)
     else:
         body = text()
     _deliver(body, output, inputs)
@@ -692,7 +711,7 @@ def plot(
     fail_on: Optional[FailOn] = typer.Option(None, "--fail-on", show_default=False,
                                              help="Exit 1 (after writing the figure) when a run has a finding of "
                                                   "this severity or worse (default: error, as analyze)."),
-    sets: Optional[List[str]] = typer.Option(None, "--set", help=_SET_HELP),
+    sets: Optional[List[str]] = typer.Option(None, "--set", metavar="CHECK.SETTING=VALUE", help=_SET_HELP),
     config_file: Optional[Path] = typer.Option(None, "--config", help=_CONFIG_HELP),
     isolated: bool = typer.Option(False, "--isolated", help="Ignore config files."),
 ) -> None:
@@ -736,9 +755,10 @@ def _split_list(items: list[str] | None) -> list[str] | None:
     return [p.strip() for item in items for p in item.split(",") if p.strip()]
 
 
-@app.command()
+@app.command(epilog="Examples:\n\n  curvecheck explain\n\n  curvecheck explain CC201\n\n"
+                     "  curvecheck explain overfitting")
 def explain(
-    code: Optional[str] = typer.Argument(None, help="A check code (CC201) or name (overfitting)."),
+    code: Optional[str] = typer.Argument(None, metavar="CODE", help="A check code (CC201) or name (overfitting)."),
     markdown: bool = typer.Option(False, "--markdown", help="Print the catalogue as the README's Markdown table."),
 ) -> None:
     """Document the checks: with no CODE, list them all; with a CODE, print what it detects, why it
@@ -755,9 +775,10 @@ def explain(
     typer.echo(check_doc(check))
 
 
-@app.command("config")
+@app.command("config", epilog="Examples:\n\n  curvecheck config\n\n"
+                               "  curvecheck config --config ci/curvecheck.toml --set plateau.min_epochs=10")
 def config_cmd(
-    sets: Optional[List[str]] = typer.Option(None, "--set", help=_SET_HELP),
+    sets: Optional[List[str]] = typer.Option(None, "--set", metavar="CHECK.SETTING=VALUE", help=_SET_HELP),
     config_file: Optional[Path] = typer.Option(None, "--config", help=_CONFIG_HELP),
     isolated: bool = typer.Option(False, "--isolated", help="Ignore config files."),
 ) -> None:

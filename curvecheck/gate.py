@@ -92,6 +92,7 @@ class GateResult:
     deltas: list[MetricDelta]
     conditions: list[Condition] = field(default_factory=list)
     failed: list[str] = field(default_factory=list)
+    findings: dict[str, int] = field(default_factory=dict)  # the candidate's findings per severity (as compare's)
 
     @property
     def passed(self) -> bool:
@@ -101,7 +102,7 @@ class GateResult:
         return json_safe({
             "baseline": self.baseline, "candidate": self.candidate, "at": self.at,
             "conditions": [str(c) for c in self.conditions], "failed": self.failed, "passed": self.passed,
-            "metrics": [d.to_dict() for d in self.deltas],
+            "metrics": [d.to_dict() for d in self.deltas], "findings": self.findings,
         })
 
 

@@ -243,3 +243,48 @@ def test_compare_ranks_the_readable_logs_and_exits_2_for_each_bad_one(tmp_path):
                     *labels, "--json")
     assert rc == 2 and sorted(r["lr"] for r in json.loads(out)["runs"]) == [1e-4, 0.05]
     assert ci("compare", bad, missing)[0] == 2
+
+
+def test_each_command_appends_its_own_section_to_the_step_summary(tmp_path):
+    """Sections follow each other in one job's summary: each must render as its own heading (an open
+    <details> block of the previous one would swallow it)."""
+    summary = tmp_path / "summary.md"
+    sweep = sorted((SAMPLES / "lr_sweep").glob("*.csv"))
+    ci("analyze", OVERFITTING, "--format", "github", summary=summary)
+    ci("recommend-stop", OVERFITTING, "--format", "github", summary=summary)
+    ci("compare", *sweep, "--format", "github", summary=summary)
+    ci("compare", NAN, "--baseline", HEALTHY, "--format", "github", summary=summary)
+    html = MarkdownIt("commonmark", {"html": True}).enable("table").render(summary.read_text())
+    assert html.count("<h3>") == 4, html
+
+
+def test_compare_annotates_the_runs_that_make_it_fail():
+    sweep = sorted((SAMPLES / "lr_sweep").glob("*.csv"))
+    rc, out, _ = ci("compare", *sweep, "--format", "github")
+    found = {line.split("::")[1].split(" ")[0]: line for line in annotations(out)}
+    assert rc == 1 and set(found) == {"error", "warning"}  # lr 2.5 never learned; lr 1e-4 too low
+    assert "lr_2.5.csv,title=curvecheck compare::lr 2.5: too high; findings: 1 error" in found["error"]
+
+
+@pytest.mark.parametrize("fail_on, code", [(None, 1), ("never", 0)])
+def test_the_gate_keeps_fail_on_like_every_command(fail_on, code):
+    """compare --baseline with no condition failing still exits 1 when the candidate has a finding at
+    --fail-on (a NaN run is not a pass), and lists the candidate's findings."""
+    args = ("compare", NAN, "--baseline", NAN, "--json") + (("--fail-on", fail_on) if fail_on else ())
+    rc, out, _ = ci(*args)
+    gate = json.loads(out)["gates"][0]
+    assert rc == code and gate["passed"] is True and gate["findings"] == {"error": 1}
+    rc, out, _ = ci("compare", HEALTHY, "--baseline", NAN, "--fail-if", "val_loss > 0")
+    assert rc == 0 and "gate passed" in out and "candidate findings" not in out
+
+
+def test_every_command_has_examples_and_readable_metavars():
+    for cmd in ("analyze", "recommend-stop", "compare", "plot", "watch", "explain", "config"):
+        rc, out, _ = ci(cmd, "--help")
+        assert rc == 0 and "Examples:" in out and f"curvecheck {cmd} " in out.split("Examples:")[1], cmd
+        assert "<list" not in out and "{log}" not in out and "[code]" not in out, cmd
+        for option in ("--format", "--set", "--at"):
+            for line in out.splitlines():
+                if line.strip().startswith((f"{option} ", f"-f, {option} ")):
+                    assert "<str>" not in line, (cmd, line)
+    assert "--format <text|json|markdown|github|sarif>" in ci("recommend-stop", "--help")[1]

@@ -50,17 +50,20 @@ def append_step_summary(markdown: str, inputs: list | None = None) -> Path | Non
     path = Path(target)
     from ..output import OutputRefused, input_inodes
 
+    separator = ""
     try:
         st = path.stat()
         if (st.st_dev, st.st_ino) in input_inodes(inputs or []):
             raise OutputRefused(path, "GITHUB_STEP_SUMMARY is a log being read: not appending to it")
+        # a blank line ends the previous step's Markdown (an open <details> block would swallow our heading)
+        separator = "\n" if st.st_size else ""
     except FileNotFoundError:
         pass
     except OSError as exc:
         raise OutputRefused(path, f"cannot append the step summary: {exc.strerror or exc}") from None
     try:
         with path.open("a", encoding="utf-8") as fh:
-            fh.write(markdown if markdown.endswith("\n") else markdown + "\n")
+            fh.write(separator + (markdown if markdown.endswith("\n") else markdown + "\n"))
     except OSError as exc:
         raise OutputRefused(path, f"cannot append the step summary: {exc.strerror or exc}") from None
     return path
@@ -80,7 +83,19 @@ def render_recommendation(rec, source: str, findings: list, text: str) -> str:
     return "\n".join(lines + [text.rstrip()]) + "\n"
 
 
-def render_comparison(gates: list, text: str) -> str:
+def render_comparison(gates: list, text: str, sweep=None) -> str:
+    """Annotations for failed gates and for each run of a sweep with findings (worst severity
+    first; the findings themselves are in ``curvecheck analyze``), then the text report."""
     lines = [command("error", g.candidate, "curvecheck gate", f"worse than {g.baseline}: {'; '.join(g.failed)}")
              for g in gates if not g.passed]
+    runs = [(g.candidate, g.findings, "candidate") for g in gates]
+    for entry in sweep.entries if sweep is not None else []:
+        lr = f"lr {entry.lr:g}" if entry.lr is not None else "lr unknown"
+        runs.append((entry.source, entry.findings, f"{lr}: {entry.verdict.replace('_', ' ')}"))
+    for source, counts, what in runs:
+        worst = next((sev for sev in _LEVEL if counts.get(sev)), None)
+        if worst is not None:
+            listed = ", ".join(f"{counts[sev]} {sev}" for sev in _LEVEL if counts.get(sev))
+            lines.append(command(_LEVEL[worst], source, "curvecheck compare",
+                                 f"{what}; findings: {listed} (details: curvecheck analyze {source})"))
     return "\n".join(lines + [text.rstrip()]) + "\n"

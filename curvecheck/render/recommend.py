@@ -119,3 +119,6 @@ def render_gate(console: Console, result) -> None:
             console.print(Text(f"gate passed: none of {', '.join(map(str, result.conditions))} holds", style="green"))
         else:
             console.print(Text(f"gate FAILED: {'; '.join(result.failed)}", style="bold red"))
+    if result.findings:  # the gate compares values; the candidate's own findings still count (--fail-on)
+        counts = ", ".join(f"{n} {sev}" for sev, n in result.findings.items() if n)
+        console.print(Text(f"candidate findings: {counts} (curvecheck analyze {result.candidate})"))
