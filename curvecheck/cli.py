@@ -76,6 +76,15 @@ def _fail(message: str) -> typer.Exit:
     return typer.Exit(EXIT_INPUT)
 
 
+def _echo(text: str) -> None:
+    """Print a line to stdout; a reader that left early (``| head``) does not change the exit code
+    (click would exit 1, which means "findings" here)."""
+    from .output import closed_stdout_is_fine
+
+    with closed_stdout_is_fine():
+        typer.echo(text)
+
+
 def parse_directions(items: list[str] | None) -> dict[str, str]:
     out: dict[str, str] = {}
     for item in items or []:
@@ -88,7 +97,7 @@ def parse_directions(items: list[str] | None) -> dict[str, str]:
 
 def _version_callback(value: bool) -> None:
     if value:
-        typer.echo(f"curvecheck {__version__}")
+        _echo(f"curvecheck {__version__}")
         raise typer.Exit()
 
 
@@ -476,7 +485,7 @@ def watch(
             from .render.watch import plain_lines
 
             snap = snapshot(log, **options)
-            typer.echo("\n".join(plain_lines(snap)))
+            _echo("\n".join(plain_lines(snap)))
             raise typer.Exit(EXIT_ERROR if snap.waiting else EXIT_STOP if snap.stopped else EXIT_OK)
         _watch_live(log, interval, options)
     except (InputError, UsageError, ValueError) as exc:
@@ -745,7 +754,7 @@ def plot(
                   [r.source for r in report.runs])
     if not drawn:
         raise typer.Exit(EXIT_INPUT)
-    typer.echo(f"wrote {_one_line(str(target))}")
+    _echo(f"wrote {_one_line(str(target))}")
     raise typer.Exit(report.exit_code(config["fail-on"]))
 
 
@@ -767,12 +776,12 @@ def explain(
     from .render.docs import check_doc, check_table, readme_catalogue
 
     if code is None:
-        typer.echo(readme_catalogue(CHECKS.values()) if markdown else check_table(CHECKS.values()))
+        _echo(readme_catalogue(CHECKS.values()) if markdown else check_table(CHECKS.values()))
         return
     check = find_check(code)
     if check is None:
         raise _fail(f"unknown check '{code}' (run 'curvecheck explain' for the list)")
-    typer.echo(check_doc(check))
+    _echo(check_doc(check))
 
 
 @app.command("config", epilog="Examples:\n\n  curvecheck config\n\n"
@@ -789,9 +798,9 @@ def config_cmd(
         config = _load_config(config_file, isolated, sets)
     except UsageError as exc:
         raise _fail(str(exc)) from None
-    typer.echo(f"# config file: {config.path if config.path else 'none' + (' (--isolated)' if isolated else '')}")
+    _echo(f"# config file: {config.path if config.path else 'none' + (' (--isolated)' if isolated else '')}")
     for key, value, source in describe(config):
-        typer.echo(f"{key} = {_toml_value(value)}  # {source}")
+        _echo(f"{key} = {_toml_value(value)}  # {source}")
 
 
 def _toml_value(value) -> str:

@@ -288,3 +288,20 @@ def test_every_command_has_examples_and_readable_metavars():
                 if line.strip().startswith((f"{option} ", f"-f, {option} ")):
                     assert "<str>" not in line, (cmd, line)
     assert "--format <text|json|markdown|github|sarif>" in ci("recommend-stop", "--help")[1]
+
+
+def test_closed_stdout_keeps_the_exit_code_of_every_command(tmp_path):
+    """click exits 1 on a broken pipe; here 1 means "findings", so every command keeps its own code."""
+    sweep = sorted((SAMPLES / "lr_sweep").glob("*.csv"))
+    cases = [(("explain",), 0), (("explain", "CC201"), 0), (("config", "--isolated"), 0), (("-V",), 0),
+             (("recommend-stop", HEALTHY), 0), (("recommend-stop", NAN, "--json"), 1),
+             (("compare", *sweep, "--fail-on", "never"), 0), (("compare", HEALTHY, "--baseline", HEALTHY), 0),
+             (("plot", HEALTHY, "-o", tmp_path / "healthy.png"), 0), (("plot", NAN, "-o", tmp_path / "nan.png"), 1)]
+    for args, expected in cases:
+        read_end, write_end = os.pipe()
+        os.close(read_end)
+        res = subprocess.run([sys.executable, "-m", "curvecheck", *map(str, args)], stdout=write_end,
+                             stderr=subprocess.PIPE, env={"PATH": os.environ["PATH"], "NO_COLOR": "1"}, check=False)
+        os.close(write_end)
+        assert res.returncode == expected, (args, res.stderr)
+        assert b"error" not in res.stderr, (args, res.stderr)
