@@ -114,3 +114,16 @@ def test_garbage_named_like_an_event_file(tmp_path):
     bad.write_bytes(bytes(range(256)) * 10)
     with pytest.raises(InputError, match="not a TensorBoard event file|binary"):
         curvecheck.load(bad, format="tensorboard")
+
+
+def test_segment_n_says_which_series_it_leaves_out():
+    """--segment 2 of a run where only loss restarted: val_loss (one segment) cannot be split by the
+    restart, so it is left out, and a note names it instead of it vanishing silently."""
+    path = WRITTEN / "tbx_partial_restart"
+    whole = curvecheck.load(path)
+    assert whole["val_loss"].x.tolist() == [0, 5, 10, 15, 20, 25] and len(whole["loss"].x) == 40
+    second = curvecheck.load(path, segment=2)
+    assert second["loss"].x.tolist() == list(range(20, 40)) and "val_loss" not in second.series
+    assert any("--segment 2: left out" in n.message and "val_loss" in n.message for n in second.notes)
+    first = curvecheck.load(path, segment=1)
+    assert len(first["val_loss"].x) == 6 and first["loss"].x.tolist() == list(range(30))

@@ -1021,6 +1021,7 @@ def _assemble(path: Path, merged: dict[str, list], keras_layout: bool, segment: 
     seg_counts: list[int] = []
     restart_notes: list[str] = []
     overflowed: list[str] = []
+    without: list[str] = []  # series that have fewer segments than --segment asks for
     longest_segments: list = []
     for name in sorted(merged):
         parts = merged.pop(name)
@@ -1041,10 +1042,15 @@ def _assemble(path: Path, merged: dict[str, list], keras_layout: bool, segment: 
                 longest_segments = segs
         which = segment if (segment is not None and segment <= len(segs)) else None
         if segment is not None and which is None:
+            without.append(name)  # no restart of its own: which of its points belong to segment N is unknown
             continue
         rows = select_segment_indices(steps, starts, which) if len(segs) > 1 else np.arange(steps.shape[0])
         series[name] = make_series(name, steps[rows], values[rows], walls[rows], directions.get(name))
     check_segment_choice(path, segment, max(seg_counts))
+    if without:
+        notes.append(Note("dropped_tags", f"--segment {segment}: left out, since they have fewer segments (no "
+                                          f"restart of their own): {', '.join(without[:5])}"
+                                          + (" ..." if len(without) > 5 else "")))
     if overflowed:
         notes.append(Note("overflow", f"values beyond the float32 range (|v| > 3.4e38) read as inf, since "
                                       f"arithmetic on them overflows: {', '.join(overflowed[:5])}"
