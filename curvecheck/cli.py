@@ -72,7 +72,7 @@ else:
 
 
 def _fail(message: str) -> typer.Exit:
-    typer.echo(f"curvecheck: error: {message}", err=True)
+    typer.echo(f"curvecheck: error: {_one_line(message)}", err=True)  # a newline in a path stays one line
     return typer.Exit(EXIT_INPUT)
 
 

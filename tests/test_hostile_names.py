@@ -165,3 +165,13 @@ def test_fuzz_found_span_that_made_matplotlib_singular(tmp_path):
     log.write_text("epoch,loss,val_acc,val_loss\n" + "".join(f"{e},{a[e]!r},{b[e]!r},{a[e]!r}\n" for e in range(17)))
     res = cli("plot", log, "-o", tmp_path / "f.svg", "--fail-on", "never")  # its findings are not the point
     assert res.returncode == 0, res.stderr
+
+
+def test_a_newline_in_a_path_is_one_line_for_every_command(tmp_path):
+    odd = tmp_path / "bad\nname.csv"
+    odd.write_text("")
+    good = SAMPLES / "overfitting_mlp.csv"
+    for args in (("recommend-stop", odd), ("compare", good, "--baseline", odd), ("compare", odd, good),
+                 ("plot", odd, "-o", tmp_path / "x.png"), ("analyze", odd)):
+        res = cli(*args)
+        assert res.returncode == 2 and res.stderr.count("\n") == 1 and "bad\\nname.csv" in res.stderr, (args, res.stderr)
