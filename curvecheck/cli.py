@@ -844,6 +844,10 @@ def main() -> None:
         sys.exit(EXIT_INPUT)
     except KeyboardInterrupt:
         sys.exit(130)
+    except MemoryError:  # analysing (not reading: the readers name the file) needed more than the process may use
+        typer.echo("curvecheck: error: out of memory while analysing the logs (a memory limit such as ulimit -v, "
+                   "or too little RAM for this many points)", err=True)
+        sys.exit(EXIT_INPUT)
     except BrokenPipeError:  # stdout closed early outside a guarded report: the reader left, not an error
         os._exit(EXIT_OK)  # not sys.exit: the flush at exit would hit the closed pipe again
     except Exception as exc:  # a bug in curvecheck: one line, and how to see more

@@ -305,3 +305,19 @@ def test_closed_stdout_keeps_the_exit_code_of_every_command(tmp_path):
         os.close(write_end)
         assert res.returncode == expected, (args, res.stderr)
         assert b"error" not in res.stderr, (args, res.stderr)
+
+
+def test_running_out_of_memory_while_analysing_is_one_line_not_an_internal_error(monkeypatch, capsys):
+    """Readers turn MemoryError into an error naming the file; one raised later (the analysis of a
+    huge log under ulimit -v) must not be reported as a curvecheck bug."""
+    from curvecheck import cli as cli_module
+
+    def exhausted():
+        raise MemoryError("Unable to allocate 15.3 MiB for an array")
+
+    monkeypatch.setattr(cli_module, "app", exhausted)
+    with pytest.raises(SystemExit) as exit_info:
+        cli_module.main()
+    err = capsys.readouterr().err
+    assert exit_info.value.code == 2 and err.count("\n") == 1
+    assert err.startswith("curvecheck: error: out of memory") and "internal error" not in err
