@@ -51,8 +51,8 @@ def main() -> None:
         with tempfile.TemporaryDirectory() as tmp:
             root = Path(tmp)
             total = build(root, args.runs, args.files, suffix)
-            walk = best_of(lambda: find_runs(root))
-            glob_s = best_of(lambda: glob.glob(str(root / "**" / "*tfevents*"), recursive=True))
+            walk = best_of(lambda root=root: find_runs(root))
+            glob_s = best_of(lambda root=root: glob.glob(str(root / "**" / "*tfevents*"), recursive=True))
             found = len(find_runs(root)[0])
             print(f"{total} files, checkpoints {label}: find_runs {walk * 1000:.0f} ms ({found} runs), "
                   f"glob('**/*tfevents*') {glob_s * 1000:.0f} ms")
