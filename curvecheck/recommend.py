@@ -351,7 +351,7 @@ def _never_learned(run: Run, names: list[str], strategy: str) -> Recommendation 
 
     if not NeverLearned.applicable(run):
         return None
-    found = NeverLearned().run(RunContext(run))
+    found = NeverLearned().run(RunContext.of(run))  # the checks' own verdict when they ran with defaults
     if not found:
         return None
     return Recommendation(epoch=None, monitor=names, value={}, strategy=strategy, status="never_learned",

@@ -99,7 +99,7 @@ def run_checks(run: Run, checks: list[type[Check]] | None = None,
     resolved.update(resolve_settings({k: v for k, v in (settings or {}).items()
                                       if not isinstance(v, CheckSettings)}))
     severity_of = resolve_severities(severities)
-    ctx = RunContext(run)
+    ctx = RunContext.of(run)
     chosen = list(checks if checks is not None else CHECKS.values())
     findings: list[Finding] = []
     for cls in chosen:

@@ -8,7 +8,7 @@ of sigma, so one noisy epoch neither triggers nor hides a finding.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import MISSING, dataclass, field, fields, replace
 from functools import cached_property
 from typing import Any, ClassVar, Generic, TypeVar, cast
@@ -26,6 +26,7 @@ from ..signal import best_index, bin_medians, noise_level, rolling_median
 from ..vocab import BOUNDED_KINDS
 
 METRIC_KINDS = BOUNDED_KINDS  # the metrics checks compare with losses; all live in [0, 1]
+T = TypeVar("T")
 
 
 def slope_t(x: np.ndarray, y: np.ndarray) -> tuple[float, float]:
@@ -191,6 +192,19 @@ class RunContext:
         self._signals: list[Series] | None = None
         self._losses: dict[str, list[Series]] = {}
         self._primary: dict[str, Series | None] = {}
+        self._memo: dict[Any, Any] = {}
+
+    @classmethod
+    def of(cls, run: Run) -> RunContext:
+        """The run's shared context: the checks, the recommendation and the LR verdict ask the same
+        questions of one run (its curves; whether it never learned), so each is answered once per run."""
+        return run._cached("check_context", lambda: cls(run))
+
+    def memo(self, key: Any, compute: Callable[[], T]) -> T:
+        """``compute()`` once per run and ``key`` (a check's verdict asked again by the recommendation)."""
+        if key not in self._memo:
+            self._memo[key] = compute()
+        return self._memo[key]
 
     def curve(self, series: Series | None) -> Curve | None:
         """The series' finite points as a :class:`Curve`; a per-step series (see :meth:`per_step`) is
