@@ -151,7 +151,7 @@ def noise_level(values: np.ndarray) -> float:
     """
     values = np.asarray(values, dtype=np.float64)
     if values.shape[0] <= _SMALL:
-        fast = _small_noise_level(values.tolist())
+        fast = _small_noise_level(values)
         if fast is not None:
             return fast
     finite = values[np.isfinite(values)]
@@ -168,16 +168,21 @@ def noise_level(values: np.ndarray) -> float:
 _SQRT2 = float(np.sqrt(2))
 
 
-def _small_noise_level(xs: list[float]) -> float | None:
-    """:func:`noise_level` in plain floats, bit for bit (the same operations on the same values; medians
-    by :func:`_median_of_list`); None when numpy must decide: an overflowing difference, or a mean
-    absolute deviation (numpy's pairwise sum is not a plain sum)."""
-    finite = [x for x in xs if math.isfinite(x)]
-    if len(finite) < 3:
+def _small_noise_level(values: np.ndarray) -> float | None:
+    """:func:`noise_level` with plain-float medians (:func:`_median_of_list`), bit for bit: the same
+    operations on the same values. None when numpy must decide: a non-finite median difference (the
+    deviations would hold NaN), or a mean absolute deviation (numpy's pairwise sum is not a plain sum)."""
+    finite = values[np.isfinite(values)]
+    if finite.shape[0] < 3:
         return float("nan")
-    diffs = [b - a for a, b in zip(finite, finite[1:])]
-    if not all(math.isfinite(d) for d in diffs):
+    diffs = (finite[1:] - finite[:-1]).tolist()  # np.diff
+    centre = _median_of_list(diffs)
+    if not math.isfinite(centre):
         return None
+    mad = _median_of_list([abs(d - centre) for d in diffs])
+    if mad > 0:
+        return float(1.4826 * mad / _SQRT2)
+    return None
     centre = _median_of_list(diffs)
     mad = _median_of_list([abs(d - centre) for d in diffs])
     if mad > 0:

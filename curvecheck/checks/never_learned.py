@@ -1,13 +1,15 @@
 from __future__ import annotations
 
+import itertools
 import math
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 import numpy as np
 
 from ..findings import Evidence as EvidenceBase
 from ..findings import Finding
-from ..signal import noise_level, per_evaluation, rolling_median
+from ..signal import median, noise_level, per_evaluation, rolling_median
 from .base import Check, CheckSettings, Curve, RunContext, fmt, fx, setting
 
 # Metrics whose trivial value is 0: no positive (foreground) prediction at all.
@@ -224,14 +226,36 @@ class NeverLearned(Check):
         rest = c.values[start:]
         sigma = noise_level(rest[1:])  # without the point itself: a first-epoch explosion is not noise
         return max(self.settings.k_sigma * (sigma if np.isfinite(sigma) else 0.0),
-                   self.settings.frozen_rel * abs(float(np.median(rest))))
+                   self.settings.frozen_rel * abs(float(median(rest))))
 
     def _frozen(self, c: Curve) -> int | None:
         """The first index (within the head) from which the loss never improves beyond noise."""
-        for i in range(min(self._head(c.n), c.n - 4) + 1):
-            if self._improvement_after(c, i) <= self._tolerance(c, i):
+        last = min(self._head(c.n), c.n - 4)
+        for i, improvement in zip(range(last + 1), self._improvements(c, last)):
+            if improvement <= self._tolerance(c, i):
                 return i
         return None
+
+    @classmethod
+    def _improvements(cls, c: Curve, last: int) -> Iterator[float]:
+        """``_improvement_after(c, i)`` for i = 0 .. last, bit for bit, from one running median of the
+        whole curve instead of one per start: from its third point on, the running median of
+        ``values[i:]`` has the same windows as the whole curve's; only its first two (cut by the start)
+        differ. Exactness: no NaN when every value is finite, and the sign of a zero minimum matters
+        only for a start value of -0.0 (x - 0.0 == x - -0.0 otherwise), so zeros take the plain path."""
+        v = c.values
+        if not np.isfinite(v).all():
+            yield from (cls._improvement_after(c, i) for i in range(last + 1))
+            return
+        trend = rolling_median(v, 5).tolist()
+        lowest_from = list(itertools.accumulate(reversed(trend), min))[::-1]
+        xs = v.tolist()
+        for i in range(last + 1):
+            if xs[i] == 0:
+                yield cls._improvement_after(c, i)
+                continue
+            lowest = min(float(median(v[i:i + 3])), float(median(v[i:i + 4])), lowest_from[i + 2])
+            yield max(xs[i] - lowest, 0.0)
 
     @staticmethod
     def _improvement_after(c: Curve, start: int) -> float:
