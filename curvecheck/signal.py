@@ -91,10 +91,11 @@ _SMALL = 256  # up to this many values a median is taken in Python: numpy's per-
 def median(values: np.ndarray) -> np.float64:
     """``np.median`` of a 1-D array, bit for bit (NaN when a value is NaN), without numpy's ~15 us per
     call on short arrays (:func:`_median_of_list`); longer arrays go to numpy itself."""
-    if values.ndim != 1 or not 0 < values.shape[0] <= _SMALL:
+    values = np.asarray(values)
+    if values.dtype != np.float64 or values.ndim != 1 or not 0 < values.shape[0] <= _SMALL:
         return np.median(values)
     xs = values.tolist()
-    if any(x != x for x in xs):  # NaN: numpy's answer, whatever it is
+    if any(map(math.isnan, xs)):  # numpy's answer, whatever it is
         return np.median(values)
     return np.float64(_median_of_list(xs))
 

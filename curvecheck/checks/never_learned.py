@@ -63,7 +63,7 @@ def trivial_value(c: Curve, start: int, loss_level: float | None, zero_level: fl
         return TrivialValue(c.name, float(np.max(part)), f"about 0: {what}")
     if kind != "accuracy" or loss_level is None:
         return None
-    level = float(np.median(part))
+    level = float(median(part))
     if not 0 < level < 0.99:
         return None
     step = resolution(c.values)
@@ -87,7 +87,7 @@ def trivial_value(c: Curve, start: int, loss_level: float | None, zero_level: fl
     trend = rolling_median(part, 5)
     half = part.size // 2
     flat = (float(np.nanmax(trend) - np.nanmin(trend)) <= 4 * sigma
-            and abs(float(np.median(part[half:]) - np.median(part[:half]))) <= sigma)
+            and abs(float(median(part[half:]) - median(part[:half]))) <= sigma)
     if (flat and k >= 2 and abs(level - 1 / k) <= max(2 * sigma, step) and loss_level >= 0.9 * math.log(k)):
         relation = "at least" if loss_level >= math.log(k) else "about"
         return TrivialValue(c.name, level, f"chance for {k} classes (1/{k}, random predictions; the loss "
@@ -173,9 +173,9 @@ class NeverLearned(Check):
             return []  # it learned, then collapsed: divergence, not a run that never learned
         if frozen is not None:
             assert c is not None
-            level = float(np.median(c.values[-max(3, (c.n - frozen) // 4):]))
+            level = float(median(c.values[-max(3, (c.n - frozen) // 4):]))
             # far above the frozen level and above the next epochs too (a healthy first epoch is not)
-            exploded = c.values[0] >= self.settings.explode_ratio * max(abs(level), float(np.median(c.values[1:3])))
+            exploded = c.values[0] >= self.settings.explode_ratio * max(abs(level), float(median(c.values[1:3])))
             # the run's start is its first logged value, not the first per-evaluation average of a per-step
             # loss (which already holds the early descent of a run that learned within one interval)
             logged = loss.values[loss.finite] if loss is not None else np.array([])  # ctx.curve may be binned
@@ -198,11 +198,11 @@ class NeverLearned(Check):
                 c = ctx.curve(m)
                 if loss is None or c is None or m.kind != "accuracy" or c.n < 5:
                     continue
-                share = float(np.median(c.values[-max(3, c.n // 3):]))
+                share = float(median(c.values[-max(3, c.n // 3):]))
                 if not 0 < share < 1:
                     continue
                 cost = 0.9 * binary_entropy(share)
-                if float(np.median(loss.values[-3:])) >= cost > float(np.min(loss.values)):
+                if float(median(loss.values[-3:])) >= cost > float(np.min(loss.values)):
                     return True
         return False
 
@@ -270,7 +270,7 @@ class NeverLearned(Check):
                 c = ctx.curve(m)
                 if c is None or c.n < self.min_points or c.n != ctx.run.num_points and c.n < 3 + start:
                     continue
-                level = float(np.median(split_loss.values[start:])) if split_loss is not None else None
+                level = float(median(split_loss.values[start:])) if split_loss is not None else None
                 t = trivial_value(c, start, level, self.settings.zero_level)
                 if t is not None:
                     out.append(t)
