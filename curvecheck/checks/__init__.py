@@ -104,7 +104,7 @@ def run_checks(run: Run, checks: list[type[Check]] | None = None,
     findings: list[Finding] = []
     for cls in chosen:
         if cls.applicable(run):
-            findings.extend(cls(resolved.get(cls.code), severity_of.get(cls.code)).run(ctx))
+            findings.extend(cls(resolved.get(cls.code), severity_of.get(cls.code)).findings(ctx))
     findings.sort(key=lambda f: (SEVERITY_RANK[f.severity], f.code))
     notes = [n for n in (too_short_note(run, chosen), no_validation_note(ctx)) if n is not None]
     return findings, notes

@@ -158,10 +158,6 @@ class NeverLearned(Check):
         prior_entropy: float | None = None
 
     def run(self, ctx: RunContext) -> list[Finding]:
-        # recommend-stop asks the same question of the same run (no checkpoint for a run that never learned)
-        return list(ctx.memo((self.code, self.settings, self.severity_override), lambda: self._judge(ctx)))
-
-    def _judge(self, ctx: RunContext) -> list[Finding]:
         loss = ctx.primary_loss("train") or ctx.primary_loss("val")
         if loss is not None and not np.isfinite(loss.values[0]) and (~loss.finite).mean() >= 0.5:
             return [self._nan(ctx, loss)]
