@@ -6,8 +6,10 @@ and hands the result to a renderer.
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Iterable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Concatenate, Iterable, Mapping, ParamSpec, Sequence
 
 from .errors import InputError, UsageError
 from .model import Run
@@ -64,6 +66,22 @@ def compare(logs: Iterable[str | Path | Run], labels: Sequence[str | None] | Non
                         list(labels) if labels is not None else None, metric)
 
 
+P = ParamSpec("P")
+
+
+def _one_context(analyse: Callable[Concatenate[Run, P], RunReport]) -> Callable[Concatenate[Run, P], RunReport]:
+    """Run ``analyse(run, ...)`` in :func:`curvecheck.checks.base.shared_context`: the checks, the
+    recommendation and the LR verdict of one analysis share the run's curves and findings."""
+    @functools.wraps(analyse)
+    def wrapper(run: Run, *args: P.args, **kwargs: P.kwargs) -> RunReport:
+        from .checks.base import shared_context
+
+        with shared_context(run):
+            return analyse(run, *args, **kwargs)
+    return wrapper
+
+
+@_one_context
 def analyze_run(run: Run, select: list[str] | None = None, ignore: list[str] | None = None,
                 settings: Settings | None = None, severities: Mapping[str, str] | None = None, *,
                 live: bool = False, monitors: list[str] | None = None, strategy: str = "auto") -> RunReport:

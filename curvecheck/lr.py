@@ -21,7 +21,7 @@ from .findings import SEVERITY_RANK, Finding, evidence_dict, json_safe
 from .model import Run, Series
 from .schedule import describe_schedule
 from .numbers import fmt, fx
-from .signal import best_index, noise_level, per_evaluation, rolling_median, tensorboard_smooth
+from .signal import best_index, median, noise_level, per_evaluation, rolling_median, tensorboard_smooth
 from .vocab import LR_VERDICTS as VERDICTS  # noqa: F401  (re-exported)
 
 _LR_IN_NAME = re.compile(r"(?:^|[^a-z])(?:lr|learning[_-]?rate)[_=-]?((?:\d+\.?\d*|\.\d+)(?:e[-+]?\d+)?)",
@@ -149,7 +149,7 @@ def training_curve(run: Run, t: LRThresholds = THRESHOLDS) -> TrainingCurve | No
 
 def _tolerance(v: np.ndarray, t: LRThresholds) -> float:
     sigma = noise_level(v)
-    return max(t.k_sigma * (sigma if np.isfinite(sigma) else 0.0), t.rel_level * abs(float(np.median(v))))
+    return max(t.k_sigma * (sigma if np.isfinite(sigma) else 0.0), t.rel_level * abs(float(median(v))))
 
 
 def _progress_shares(v: np.ndarray) -> tuple[float, float] | None:
@@ -183,11 +183,11 @@ def shape_signals(run: Run, t: LRThresholds = THRESHOLDS) -> list[LRSignal]:
                             f"{fmt(float(np.nanmin(trend[1:])))}, tolerance {fmt(tol)})",
                             {"first": v[0], "best_trend": float(np.nanmin(trend[1:])), "tolerance": tol}))
     q = max(1, c.n // 4)
-    end_level = float(np.median(v[-q:]))
-    if end_level > float(np.median(v[:q])) + tol and end_level > float(np.nanmin(trend)) + 2 * tol:
+    end_level = float(median(v[-q:]))
+    if end_level > float(median(v[:q])) + tol and end_level > float(np.nanmin(trend)) + 2 * tol:
         out.append(LRSignal("rising", "too_high",
                             f"{c.name} ends higher than it was in the first quarter ({fmt(end_level)} vs "
-                            f"{fmt(float(np.median(v[:q])))})", {"end_level": end_level}))
+                            f"{fmt(float(median(v[:q])))})", {"end_level": end_level}))
     if run.x_axis == "step" and c.binned_from is None:
         # each point may be a single minibatch: its noise says nothing about the LR (too few points to bin)
         return out + _speed(run, c, t)
@@ -202,14 +202,14 @@ def _zigzag(c: TrainingCurve, t: LRThresholds) -> list[LRSignal]:
     # a centred 5-point mean as the trend: a running median follows a period-2 zigzag instead of averaging it
     trend = np.convolve(v, np.ones(5), "same") / np.convolve(np.ones_like(v), np.ones(5), "same")
     resid = v - trend
-    swing = 1.4826 * float(np.median(np.abs(resid - np.median(resid))))
+    swing = 1.4826 * float(median(np.abs(resid - median(resid))))
     d = np.diff(v)
     flips = float(np.mean(np.sign(d[1:]) != np.sign(d[:-1])))
     moved = float(np.nanmax(trend) - np.nanmin(trend))
-    level = abs(float(np.median(v)))
+    level = abs(float(median(v)))
     first = float(c.values[0])
-    if first >= 10 * float(np.median(c.values[1:3])):
-        first = float(np.median(c.values[1:3]))  # a first-epoch explosion is not where the run started
+    if first >= 10 * float(median(c.values[1:3])):
+        first = float(median(c.values[1:3]))  # a first-epoch explosion is not where the run started
     if level < t.zigzag_min_progress_left * abs(first):
         return []  # near convergence, batch-to-batch noise is large against a tiny loss: not the LR's doing
     if flips >= t.zigzag_flips and swing >= t.zigzag_vs_trend * moved and swing >= t.zigzag_vs_level * level:

@@ -203,15 +203,15 @@ def divergence_x(run: Run) -> tuple[float, str] | None:
     from .checks.divergence import Divergence
     from .checks.non_finite import NonFinite
 
-    ctx = RunContext(run)
+    ctx = RunContext.of(run)  # the checks' own findings when they ran with defaults
     unit = run.x_axis
     events: list[tuple[float, str]] = []
     if Divergence.applicable(run):
-        for f in Divergence().run(ctx):
+        for f in Divergence().findings(ctx):
             best = float(evidence_dict(f.evidence)["best_epoch"])
             events.append((float(np.nextafter(best, np.inf)), f"it diverged after {unit} {fx(best)}"))
     if NonFinite.applicable(run):
-        for f in NonFinite().run(ctx):
+        for f in NonFinite().findings(ctx):
             ev = evidence_dict(f.evidence)
             if f.severity == "error" and not ev["recovered"]:
                 events.append((float(ev["first_epoch"]), f"it went NaN/inf at {unit} {fx(ev['first_epoch'])}"))
@@ -351,7 +351,7 @@ def _never_learned(run: Run, names: list[str], strategy: str) -> Recommendation 
 
     if not NeverLearned.applicable(run):
         return None
-    found = NeverLearned().run(RunContext(run))
+    found = NeverLearned().findings(RunContext.of(run))  # the checks' own verdict when they ran with defaults
     if not found:
         return None
     return Recommendation(epoch=None, monitor=names, value={}, strategy=strategy, status="never_learned",

@@ -64,3 +64,50 @@ def test_validation_noisier_than_train_on_the_fluctuating_sample():
     assert noise_level(run["val_loss"].values[late]) > 3 * noise_level(run["loss"].values[late])
     # a 40-sample validation accuracy moves in steps of 1/40: its MAD is 0, the estimate is not
     assert noise_level(run["val_accuracy"].values) > 0
+
+
+# --- the short-curve fast paths give numpy's numbers bit for bit (results must not move) ----------
+
+_EDGY = st.sampled_from([0.0, -0.0, 1.0, -1.0, 0.5, 2.5, 1e308, -1e308, np.inf, -np.inf, np.nan])
+_CURVES = st.lists(st.one_of(st.floats(-1e3, 1e3, allow_nan=False, allow_infinity=False), _EDGY), max_size=40)
+
+
+def _reference_rolling(values: np.ndarray, window: int, skip_middle: bool = False) -> np.ndarray:
+    """np.nanmedian of each centred window (shrinking at the ends; inf counts as missing), one by one."""
+    half, out = window // 2, []
+    clean = np.where(np.isfinite(values), values, np.nan)
+    for i in range(values.shape[0]):
+        w = np.concatenate([clean[max(0, i - half):i], clean[i + 1:i + half + 1]]) if skip_middle else \
+            clean[max(0, i - half):i + half + 1]
+        w = w[~np.isnan(w)]
+        out.append(np.median(w) if w.size else np.nan)
+    return np.array(out)
+
+
+@given(_CURVES, st.sampled_from([3, 5, 4, 7]))
+def test_running_medians_are_numpys_bit_for_bit(values, window):
+    from curvecheck.signal import neighbour_median, rolling_median
+
+    v = np.array(values, dtype=np.float64)
+    with np.errstate(all="ignore"):
+        assert rolling_median(v, window).tobytes() == _reference_rolling(v, window).tobytes()
+        assert neighbour_median(v, 3).tobytes() == _reference_rolling(v, 7, skip_middle=True).tobytes()
+
+
+@given(_CURVES)
+def test_median_and_noise_level_are_numpys_bit_for_bit(values):
+    from curvecheck.signal import median
+
+    v = np.array(values, dtype=np.float64)
+    with np.errstate(all="ignore"):
+        if v.size:
+            assert np.array(median(v)).tobytes() == np.array(np.median(v)).tobytes()
+        finite = v[np.isfinite(v)]
+        if finite.size >= 3:  # noise_level as its docstring defines it, with numpy throughout
+            d = np.diff(finite)
+            dev = np.abs(d - np.median(d))
+            mad = np.median(dev)
+            expected = float(1.4826 * mad / np.sqrt(2)) if mad > 0 else float(1.2533 * dev.mean() / np.sqrt(2))
+        else:
+            expected = float("nan")
+        assert np.array(noise_level(v)).tobytes() == np.array(expected).tobytes()

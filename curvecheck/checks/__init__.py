@@ -99,12 +99,12 @@ def run_checks(run: Run, checks: list[type[Check]] | None = None,
     resolved.update(resolve_settings({k: v for k, v in (settings or {}).items()
                                       if not isinstance(v, CheckSettings)}))
     severity_of = resolve_severities(severities)
-    ctx = RunContext(run)
+    ctx = RunContext.of(run)
     chosen = list(checks if checks is not None else CHECKS.values())
     findings: list[Finding] = []
     for cls in chosen:
         if cls.applicable(run):
-            findings.extend(cls(resolved.get(cls.code), severity_of.get(cls.code)).run(ctx))
+            findings.extend(cls(resolved.get(cls.code), severity_of.get(cls.code)).findings(ctx))
     findings.sort(key=lambda f: (SEVERITY_RANK[f.severity], f.code))
     notes = [n for n in (too_short_note(run, chosen), no_validation_note(ctx)) if n is not None]
     return findings, notes

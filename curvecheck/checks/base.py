@@ -8,7 +8,8 @@ of sigma, so one noisy epoch neither triggers nor hides a finding.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import MISSING, dataclass, field, fields, replace
 from functools import cached_property
 from typing import Any, ClassVar, Generic, TypeVar, cast
@@ -26,6 +27,7 @@ from ..signal import best_index, bin_medians, noise_level, rolling_median
 from ..vocab import BOUNDED_KINDS
 
 METRIC_KINDS = BOUNDED_KINDS  # the metrics checks compare with losses; all live in [0, 1]
+T = TypeVar("T")
 
 
 def slope_t(x: np.ndarray, y: np.ndarray) -> tuple[float, float]:
@@ -191,6 +193,20 @@ class RunContext:
         self._signals: list[Series] | None = None
         self._losses: dict[str, list[Series]] = {}
         self._primary: dict[str, Series | None] = {}
+        self._memo: dict[Any, Any] = {}
+        self._per_step: dict[int, tuple[Series, bool]] = {}
+
+    @classmethod
+    def of(cls, run: Run) -> RunContext:
+        """The context of the analysis of ``run`` under way (:func:`shared_context`), else a fresh one."""
+        ctx = _SHARED.get(id(run))
+        return ctx if ctx is not None and ctx.run is run else cls(run)
+
+    def memo(self, key: Any, compute: Callable[[], T]) -> T:
+        """``compute()`` once per run and ``key`` (a check's findings asked again by the recommendation)."""
+        if key not in self._memo:
+            self._memo[key] = compute()
+        return self._memo[key]
 
     def curve(self, series: Series | None) -> Curve | None:
         """The series' finite points as a :class:`Curve`; a per-step series (see :meth:`per_step`) is
@@ -217,8 +233,17 @@ class RunContext:
         """True for a per-step (minibatch) series: on a step axis, logged at least ``PER_STEP_RATIO``
         times as often as the run's sparsest series (validation, or per-epoch averages), or, when
         nothing is logged more sparsely, at ``PER_STEP_MIN_POINTS`` steps or more."""
+        if self.x_axis != "step":
+            return False
+        # asked several times per series by several checks: once (keyed by the series object itself)
+        hit = self._per_step.get(id(series))
+        if hit is None or hit[0] is not series:
+            hit = self._per_step[id(series)] = (series, self._is_per_step(series))
+        return hit[1]
+
+    def _is_per_step(self, series: Series) -> bool:
         sparse = self._sparsest
-        if self.x_axis != "step" or sparse is None or series.kind == "lr":
+        if sparse is None or series.kind == "lr":
             return False
         n = int(series.finite.sum())
         if series is not sparse and n >= PER_STEP_RATIO * int(sparse.finite.sum()):
@@ -316,6 +341,25 @@ class RunContext:
     def schedule(self) -> Schedule:
         """The LR schedule, classified once (:func:`curvecheck.schedule.describe_schedule`)."""
         return describe_schedule(self.lr)
+
+
+_SHARED: dict[int, RunContext] = {}  # id(run) -> the context of its analysis under way
+
+
+@contextmanager
+def shared_context(run: Run) -> Iterator[RunContext]:
+    """Within this block every :meth:`RunContext.of` ``(run)`` is one context: one analysis (the checks, the
+    recommendation, the LR verdict) asks the same questions of the run (its curves; did it never learn,
+    where did it diverge) and answers each once. Outside, each call gets a fresh context: a run's
+    series or format may change between analyses."""
+    ctx = RunContext.of(run)  # nested: the outer block's
+    outer = id(run) in _SHARED
+    _SHARED[id(run)] = ctx
+    try:
+        yield ctx
+    finally:
+        if not outer:
+            _SHARED.pop(id(run), None)
 
 
 @dataclass(frozen=True)
@@ -424,6 +468,11 @@ class Check(Generic[S]):
 
     def run(self, ctx: RunContext) -> list[Finding]:
         raise NotImplementedError
+
+    def findings(self, ctx: RunContext) -> list[Finding]:
+        """:meth:`run`, once per run, settings and severity: the recommendation asks some checks' questions
+        again (did the run never learn, where did it diverge) and gets the same answer without the work."""
+        return list(ctx.memo((self.code, self.settings, self.severity_override), lambda: self.run(ctx)))
 
     @classmethod
     def summary(cls) -> str:

@@ -157,13 +157,10 @@ class Divergence(Check):
 
 
 def _longest_run(mask: np.ndarray) -> tuple[int, int]:
-    """(start, length) of the longest stretch of True (length 0 when none)."""
-    best_start, best_len, start = 0, 0, None
-    for i, m in enumerate(np.append(mask, False)):
-        if m and start is None:
-            start = i
-        elif not m and start is not None:
-            if i - start > best_len:
-                best_start, best_len = start, i - start
-            start = None
-    return best_start, best_len
+    """(start, length) of the longest stretch of True (the first of equal ones; length 0 when none)."""
+    edges = np.diff(np.concatenate(([0], np.asarray(mask, dtype=np.int8), [0])))
+    starts, ends = np.flatnonzero(edges == 1), np.flatnonzero(edges == -1)
+    if starts.shape[0] == 0:
+        return 0, 0
+    longest = int(np.argmax(ends - starts))  # argmax: the first of equal lengths, as the scan kept it
+    return int(starts[longest]), int(ends[longest] - starts[longest])

@@ -1,13 +1,15 @@
 from __future__ import annotations
 
+import itertools
 import math
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 import numpy as np
 
 from ..findings import Evidence as EvidenceBase
 from ..findings import Finding
-from ..signal import noise_level, per_evaluation, rolling_median
+from ..signal import median, noise_level, per_evaluation, rolling_median
 from .base import Check, CheckSettings, Curve, RunContext, fmt, fx, setting
 
 # Metrics whose trivial value is 0: no positive (foreground) prediction at all.
@@ -61,7 +63,7 @@ def trivial_value(c: Curve, start: int, loss_level: float | None, zero_level: fl
         return TrivialValue(c.name, float(np.max(part)), f"about 0: {what}")
     if kind != "accuracy" or loss_level is None:
         return None
-    level = float(np.median(part))
+    level = float(median(part))
     if not 0 < level < 0.99:
         return None
     step = resolution(c.values)
@@ -85,7 +87,7 @@ def trivial_value(c: Curve, start: int, loss_level: float | None, zero_level: fl
     trend = rolling_median(part, 5)
     half = part.size // 2
     flat = (float(np.nanmax(trend) - np.nanmin(trend)) <= 4 * sigma
-            and abs(float(np.median(part[half:]) - np.median(part[:half]))) <= sigma)
+            and abs(float(median(part[half:]) - median(part[:half]))) <= sigma)
     if (flat and k >= 2 and abs(level - 1 / k) <= max(2 * sigma, step) and loss_level >= 0.9 * math.log(k)):
         relation = "at least" if loss_level >= math.log(k) else "about"
         return TrivialValue(c.name, level, f"chance for {k} classes (1/{k}, random predictions; the loss "
@@ -167,9 +169,9 @@ class NeverLearned(Check):
             return []  # it learned, then collapsed: divergence, not a run that never learned
         if frozen is not None:
             assert c is not None
-            level = float(np.median(c.values[-max(3, (c.n - frozen) // 4):]))
+            level = float(median(c.values[-max(3, (c.n - frozen) // 4):]))
             # far above the frozen level and above the next epochs too (a healthy first epoch is not)
-            exploded = c.values[0] >= self.settings.explode_ratio * max(abs(level), float(np.median(c.values[1:3])))
+            exploded = c.values[0] >= self.settings.explode_ratio * max(abs(level), float(median(c.values[1:3])))
             # the run's start is its first logged value, not the first per-evaluation average of a per-step
             # loss (which already holds the early descent of a run that learned within one interval)
             logged = loss.values[loss.finite] if loss is not None else np.array([])  # ctx.curve may be binned
@@ -192,11 +194,11 @@ class NeverLearned(Check):
                 c = ctx.curve(m)
                 if loss is None or c is None or m.kind != "accuracy" or c.n < 5:
                     continue
-                share = float(np.median(c.values[-max(3, c.n // 3):]))
+                share = float(median(c.values[-max(3, c.n // 3):]))
                 if not 0 < share < 1:
                     continue
                 cost = 0.9 * binary_entropy(share)
-                if float(np.median(loss.values[-3:])) >= cost > float(np.min(loss.values)):
+                if float(median(loss.values[-3:])) >= cost > float(np.min(loss.values)):
                     return True
         return False
 
@@ -220,14 +222,36 @@ class NeverLearned(Check):
         rest = c.values[start:]
         sigma = noise_level(rest[1:])  # without the point itself: a first-epoch explosion is not noise
         return max(self.settings.k_sigma * (sigma if np.isfinite(sigma) else 0.0),
-                   self.settings.frozen_rel * abs(float(np.median(rest))))
+                   self.settings.frozen_rel * abs(float(median(rest))))
 
     def _frozen(self, c: Curve) -> int | None:
         """The first index (within the head) from which the loss never improves beyond noise."""
-        for i in range(min(self._head(c.n), c.n - 4) + 1):
-            if self._improvement_after(c, i) <= self._tolerance(c, i):
+        last = min(self._head(c.n), c.n - 4)
+        for i, improvement in zip(range(last + 1), self._improvements(c, last)):
+            if improvement <= self._tolerance(c, i):
                 return i
         return None
+
+    @classmethod
+    def _improvements(cls, c: Curve, last: int) -> Iterator[float]:
+        """``_improvement_after(c, i)`` for i = 0 .. last, bit for bit, from one running median of the
+        whole curve instead of one per start: from its third point on, the running median of
+        ``values[i:]`` has the same windows as the whole curve's; only its first two (cut by the start)
+        differ. Exactness: no NaN when every value is finite, and the sign of a zero minimum matters
+        only for a start value of -0.0 (x - 0.0 == x - -0.0 otherwise), so zeros take the plain path."""
+        v = c.values
+        if not np.isfinite(v).all():
+            yield from (cls._improvement_after(c, i) for i in range(last + 1))
+            return
+        trend = rolling_median(v, 5).tolist()
+        lowest_from = list(itertools.accumulate(reversed(trend), min))[::-1]
+        xs = v.tolist()
+        for i in range(last + 1):
+            if xs[i] == 0:
+                yield cls._improvement_after(c, i)
+                continue
+            lowest = min(float(median(v[i:i + 3])), float(median(v[i:i + 4])), lowest_from[i + 2])
+            yield max(xs[i] - lowest, 0.0)
 
     @staticmethod
     def _improvement_after(c: Curve, start: int) -> float:
@@ -242,7 +266,7 @@ class NeverLearned(Check):
                 c = ctx.curve(m)
                 if c is None or c.n < self.min_points or c.n != ctx.run.num_points and c.n < 3 + start:
                     continue
-                level = float(np.median(split_loss.values[start:])) if split_loss is not None else None
+                level = float(median(split_loss.values[start:])) if split_loss is not None else None
                 t = trivial_value(c, start, level, self.settings.zero_level)
                 if t is not None:
                     out.append(t)
