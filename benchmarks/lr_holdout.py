@@ -117,7 +117,7 @@ def seg_data(seed: int):
 # ---------------------------------------------------------------- models and training
 
 def make_model(task: str):
-    import torch.nn as nn
+    from torch import nn
 
     if task == "digits_cnn":
         return nn.Sequential(nn.Conv2d(1, 8, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
@@ -142,7 +142,7 @@ TASKS = {  # task: (data, seed, batch size, log format, label metric, metric dir
 
 
 def _loss_fn(task: str):
-    import torch.nn as nn
+    from torch import nn
 
     return {"digits_cnn": nn.CrossEntropyLoss(), "diabetes_mlp": nn.MSELoss()}.get(task, nn.BCEWithLogitsLoss())
 
@@ -279,7 +279,7 @@ def run_path(task: str, opt_name: str, lr: float) -> Path:
 
 def chance_level(task: str) -> float:
     data, seed, *_ = TASKS[task]
-    (xt, yt), (xv, yv) = data(seed)
+    (_xt, yt), (_xv, yv) = data(seed)
     if task == "digits_cnn":
         return float(np.bincount(yv).max() / len(yv))
     if task == "diabetes_mlp":
@@ -365,7 +365,7 @@ def train() -> None:
 
 def _cli(*args: str) -> dict:
     proc = subprocess.run([sys.executable, "-m", "curvecheck", *args, "--json", "--fail-on", "never"],
-                          capture_output=True, text=True)
+                          check=False, capture_output=True, text=True)
     if proc.returncode not in (0, 1):
         raise SystemExit(f"curvecheck {' '.join(args[:1])} failed: {proc.stderr.strip()}")
     return json.loads(proc.stdout)

@@ -115,6 +115,9 @@ class LRThresholds:
     still_improving_share: float = 0.1  # the last quarter still brings this share of the improvement
     max_epoch_points: int = 200  # longer per-step training curves are averaged into epoch-like bins
     sweep_lr_ratio: float = 2.0  # in a sweep, LRs closer than this factor are the same setting
+    explosion_ratio: float = 100.0  # a first epoch this many times the next ones blew the network up
+    crawl_falling_share: float = 0.8  # a loss lower than the epoch before at this share of epochs still moves
+    saturated_vs_prior: float = 2.0  # ... unless it sits at this many times the prior's cross-entropy (saturated)
 
 
 THRESHOLDS = LRThresholds()
@@ -182,6 +185,11 @@ def shape_signals(run: Run, t: LRThresholds = THRESHOLDS) -> list[LRSignal]:
                             f"{c.name} never got below its first value {fmt(v[0])} (best running median "
                             f"{fmt(float(np.nanmin(trend[1:])))}, tolerance {fmt(tol)})",
                             {"first": v[0], "best_trend": float(np.nanmin(trend[1:])), "tolerance": tol}))
+    after = float(np.median(v[1:3]))
+    if c.binned_from is None and after > 0 and v[0] >= t.explosion_ratio * after:
+        out.append(LRSignal("first_epoch_explosion", "too_high",
+                            f"{c.name} exploded in the first epoch: {fmt(v[0])}, {v[0] / after:.3g}x the next epochs' "
+                            f"{fmt(after)}", {"first": v[0], "next": after, "ratio": v[0] / after}))
     q = max(1, c.n // 4)
     end_level = float(median(v[-q:]))
     if end_level > float(median(v[:q])) + tol and end_level > float(np.nanmin(trend)) + 2 * tol:
@@ -283,7 +291,43 @@ def _validation_done(run: Run, t: LRThresholds) -> bool:
     return early >= t.fast_start_share or late < t.still_improving_share
 
 
-def finding_signals(run: Run, findings: list[Finding]) -> list[LRSignal]:
+def _big_spikes(run: Run, ev: dict[str, Any], t: LRThresholds) -> int:
+    """How many of CC103's spikes rise by at least jump_vs_scale of the run's improvement: near
+    convergence, a jump of a tiny loss to 3x its level is small against the progress made."""
+    c = training_curve(run, t)
+    scale = float(c.values[0] - c.values.min()) if c is not None else 0.0
+    return sum(1 for value, level in zip(ev.get("values", []), ev.get("local_level", []))
+               if value - level >= t.jump_vs_scale * scale)
+
+
+def _crawl(run: Run, t: LRThresholds) -> LRSignal | None:
+    """A loss that falls at nearly every epoch by steps too small to leave its starting level: an LR
+    too low, not a frozen network (a dead or saturated network's loss stops moving)."""
+    for s in sorted(run.signals(), key=lambda s: s.split != "val"):
+        if s.kind != "loss" or s.split not in ("train", "val") or s.finite.sum() < 8:
+            continue
+        v = s.values[s.finite]
+        if v[0] >= 10 * float(np.median(v[1:3])):
+            return None  # a first-epoch explosion: not a run stuck at its start
+        _slope, tv = slope_t(np.arange(v.shape[0], dtype=float), v)
+        falling = float(np.mean(np.diff(v) < 0))
+        if tv < -t.k_sigma and falling >= t.crawl_falling_share:
+            return LRSignal("crawl", "too_low",
+                            f"{s.name} still falls at {falling:.0%} of epochs (t = {tv:.1f}), by steps too small "
+                            f"to leave its start ({fmt(v[0])} -> {fmt(v[-1])}): the network is not frozen, the "
+                            f"steps are too small", {"falling_share": falling, "slope_t": tv, "first": v[0],
+                                                     "last": v[-1]})
+    return None
+
+
+def _saturated(s: LRSignal, t: LRThresholds) -> bool:
+    """A frozen loss far above what predicting the class prior costs: confident wrong outputs that large
+    steps pushed the network into, not a network that barely left its start."""
+    prior, level = s.numbers.get("prior_entropy"), s.numbers.get("frozen_level")
+    return prior is not None and level is not None and level > t.saturated_vs_prior * prior
+
+
+def finding_signals(run: Run, findings: list[Finding], t: LRThresholds = THRESHOLDS) -> list[LRSignal]:
     """What the diagnostics' findings say about the learning rate (read from their typed evidence)."""
     out: list[LRSignal] = []
     for f in findings:
@@ -295,7 +339,7 @@ def finding_signals(run: Run, findings: list[Finding]) -> list[LRSignal]:
         elif f.kind == "never_learned" and ev.get("signal") in COLLAPSE_SIGNALS:
             out.append(LRSignal("collapse", "too_high", f"the network never learned: {f.message}", ev))
         elif f.code == "CC103" and run.x_axis == "epoch" and any(
-                _split_of(run, s) == "train" for s in f.series) and len(ev.get("spike_epochs", [])) >= 2:
+                _split_of(run, s) == "train" for s in f.series) and _big_spikes(run, ev, t) >= 2:
             out.append(LRSignal("training_spikes", "too_high", f"training-loss spikes: {f.message}", ev))
         elif f.code == "CC301":
             helped = [d for d in ev.get("drops") or [] if d.get("helped")]
@@ -328,9 +372,19 @@ def _oscillation_signal(findings: list[Finding]) -> list[LRSignal]:
     return out
 
 
+# Signals of a loss that stays at its start; with a loss still falling at nearly every epoch they mean
+# steps too small to move it, not a network the LR froze.
+FROZEN_SIGNALS = ("collapse", "never_below_start")
+
+
 def lr_signals(run: Run, findings: list[Finding], t: LRThresholds = THRESHOLDS) -> list[LRSignal]:
     """Every structured signal about the LR of one run: from findings and from the training loss."""
-    signals = finding_signals(run, findings) + shape_signals(run, t)
+    signals = finding_signals(run, findings, t) + shape_signals(run, t)
+    frozen = [s for s in signals if s.name in FROZEN_SIGNALS]
+    if frozen and all(s.name in FROZEN_SIGNALS for s in signals if s.points_to == "too_high"):
+        crawl = None if any(_saturated(s, t) for s in frozen) else _crawl(run, t)
+        if crawl is not None:  # a loss stuck near its start that keeps falling: too small steps
+            signals = [s for s in signals if s not in frozen] + [crawl]
     if any(s.points_to == "too_high" for s in signals):
         signals += _oscillation_signal(findings)
     return signals

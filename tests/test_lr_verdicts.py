@@ -178,3 +178,31 @@ def test_a_sweep_does_not_blame_the_lr_for_runs_at_the_same_lr():
     assert worse.rank == 2 and worse.verdict == worse.own_verdict
     assert any("not an LR effect" in line for line in worse.evidence)
     assert report.bracketed is None  # two LRs within 2x bracket nothing
+
+
+HOLDOUT = WRITTEN / "lr_holdout"  # runs of benchmarks/lr_holdout.py, classes by construction (README there)
+
+
+def test_held_out_crawl_at_the_start_is_too_low_not_a_collapse():
+    # SGD lr 1e-5: the loss stays at ln 10, but val_loss falls at nearly every epoch: the steps are too
+    # small, the network is not frozen (it used to be called too_high through the never-learned finding)
+    v = curvecheck.analyze(HOLDOUT / "digits_cnn_sgd_lr_1e-05.csv").runs[0].lr_verdict
+    assert v.verdict == "too_low", v.evidence
+    crawl = next(s for s in v.signals if s.name == "crawl")
+    assert crawl.numbers["falling_share"] >= 0.8 and not any(s.name == "collapse" for s in v.signals)
+    sweep = curvecheck.compare([HOLDOUT / "digits_cnn_sgd_lr_1e-05.csv", HOLDOUT / "digits_cnn_sgd_lr_0.03.csv"])
+    assert [e.verdict for e in sweep.entries] == ["too_low", "ok"]
+
+
+def test_held_out_spikes_of_a_converged_loss_are_not_too_high():
+    # SGD lr 0.1 (98% of the sweep's best gain): jumps to 3-8x a loss of 0.03 are under 10% of its 2.1 improvement
+    v = curvecheck.analyze(HOLDOUT / "digits_cnn_sgd_lr_0.1.csv").runs[0].lr_verdict
+    assert v.verdict == "ok", v.evidence
+
+
+def test_held_out_first_epoch_explosion_is_too_high():
+    # Adam lr 1 on a standardised regression: 578,000 in epoch 0, then a fast fall that looked like "fast_start"
+    v = curvecheck.analyze(HOLDOUT / "diabetes_mlp_adam_lr_1" / "metrics.csv").runs[0].lr_verdict
+    assert v.verdict == "too_high", v.evidence
+    boom = next(s for s in v.signals if s.name == "first_epoch_explosion")
+    assert boom.numbers["ratio"] >= 100
