@@ -393,10 +393,12 @@ def lr_signals(run: Run, findings: list[Finding], t: LRThresholds = THRESHOLDS) 
 def lr_verdict(run: Run, findings: list[Finding], label: str | None = None) -> LRVerdict:
     """A verdict on the learning rate of one run, from structured signals (never from message text).
 
-    too_high: divergence, NaN, a collapse (CC104), a training loss that never gets below its start or
-    rises, a zigzag large against its trend, a mid-run jump to 2x its running best that recovers,
-    training-loss spikes; validation oscillation counts only with one of those. too_low: slow from the
-    start and still improving at the end. ok otherwise; unknown when too short, without a loss, or when
+    too_high: divergence, NaN, a collapse (CC104), a first epoch 100x the next ones, a training loss that
+    never gets below its start or rises, a zigzag large against its trend, a mid-run jump to 2x its
+    running best that recovers, training-loss spikes large against the run's improvement; validation
+    oscillation counts only with one of those. too_low: slow from the start and still improving at the
+    end, or a loss stuck at its start that still falls at nearly every epoch (a crawl, unless it sits far
+    above the prior's cross-entropy). ok otherwise; unknown when too short, without a loss, or when
     the run never learned (CC104) for a reason its curves do not lay on the LR (a metric at a trivial
     value while the loss fell): never "ok" for a run that learned nothing.
     """
