@@ -414,7 +414,8 @@ def lr_verdict(run: Run, findings: list[Finding], label: str | None = None) -> L
         _quote_event_lr(run, verdict, high)
         return verdict
     never = next((f for f in findings if f.kind == "never_learned"), None)
-    if never is not None:
+    crawl = [s for s in low if s.name == "crawl"]  # it never learned *because* the steps were too small
+    if never is not None and not crawl:
         # it never learned, and nothing blames the LR (the loss fell, to what predicting the prior costs):
         # "ok" would send the user the wrong way, "too low/high" would guess
         return LRVerdict("unknown", lr, source, [
