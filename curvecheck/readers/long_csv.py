@@ -36,6 +36,9 @@ def read(source: Source, options: ReadOptions) -> Run:
     text = source.text
     first = next((ln for ln in text.splitlines() if ln.strip()), "")
     rows = [r for r in csv.reader(io.StringIO(text, newline=""), delimiter=sniff_delimiter(first)) if any(r)]
+    partial = len(rows) > 1 and not text.endswith(("\n", "\r"))
+    if partial:  # a last row without its line end may be cut anywhere, even inside its step
+        rows.pop()
     if len(rows) < 2:
         raise InputError(source.label, "long-format table has no data rows")
     header = [h.strip() for h in rows[0]]
@@ -69,6 +72,9 @@ def read(source: Source, options: ReadOptions) -> Run:
         vs.append(value)
     notes = [Note("long_format", f"long format: {len(by_metric)} metric(s) from the '{header[name_i]}' and "
                                  f"'{header[value_i]}' columns")]
+    if partial:
+        notes.append(Note("partial_row", f"last line ({len(rows) + 1}) has no line end, so it may be cut mid-write: "
+                                         f"dropped, not read as data"))
     if bad:
         notes.append(Note("bad_cells", f"{bad} row(s) with a wrong cell count or a non-numeric value left out"))
     series = {}
