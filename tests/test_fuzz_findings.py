@@ -1,8 +1,10 @@
 """What the reader fuzz suite (tests/test_fuzz_readers.py) found, each reproduced as a test before the fix."""
 
+import pytest
+
 import curvecheck
 
-from .conftest import WRITTEN
+from .conftest import CORPUS, WRITTEN
 
 KERAS = WRITTEN / "lr_runs/keras/healthy_improving.csv"
 
@@ -36,3 +38,36 @@ def test_a_long_format_row_cut_in_its_step_cell_is_dropped(tmp_path):
     run = curvecheck.load(path)
     assert run["loss"].x.tolist() == [10, 11, 12]
     assert any(n.kind == "partial_row" for n in run.notes)
+
+
+def test_a_cut_line_of_delimiters_only_does_not_drop_the_complete_row_before_it(tmp_path):
+    """A Lightning metrics.csv cut after the first ',' of a new row: the row before it is complete."""
+    lines = (WRITTEN / "lr_runs/torch/healthy_improving/metrics.csv").read_bytes().splitlines(keepends=True)[:7]
+    path = tmp_path / "metrics.csv"
+    path.write_bytes(b"".join(lines) + b",")
+    run = curvecheck.load(path)
+    assert len(run["train_loss"]) == 2 and not any(n.kind == "partial_row" for n in run.notes)
+
+
+FRIDAY = CORPUS / "generic_csv/Friday-1202-U-net__training_history.csv"
+
+
+@pytest.mark.parametrize("x", ["-1e999", "1e308", "nan"])
+def test_an_index_cell_that_is_not_a_count_is_not_used_as_the_x_axis(tmp_path, x):
+    """A pandas dump whose index holds -inf or 1e308 once made the gap check overflow (internal error)."""
+    path = tmp_path / "training_history.csv"
+    path.write_bytes(FRIDAY.read_bytes().replace(b"\n3,", f"\n{x},".encode(), 1))
+    run = curvecheck.load(path)
+    assert run["train_loss"].x.tolist() == list(range(12))
+    assert any(n.kind == "epochs_from_rows" for n in run.notes)
+    curvecheck.analyze(run)
+
+
+@pytest.mark.parametrize("x", ["-1e999", "1e308", "1e300"])
+def test_an_epoch_that_is_not_a_count_leaves_its_row_out_with_a_note(tmp_path, x):
+    path = tmp_path / "training.log"
+    path.write_bytes(KERAS.read_bytes().replace(b"\n2,", f"\n{x},".encode(), 1))
+    run = curvecheck.load(path)
+    assert 2 not in run["loss"].x.tolist() and len(run["loss"]) == len(curvecheck.load(KERAS)["loss"]) - 1
+    assert any(n.kind == "rows_without_x" for n in run.notes)
+    curvecheck.analyze(run)

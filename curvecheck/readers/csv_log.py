@@ -20,7 +20,7 @@ import numpy as np
 from ..errors import InputError
 from ..model import Note, Run
 from . import ultralytics
-from .common import check_roles, run_from_table
+from .common import check_roles, run_from_table, usable_x
 from .registry import ReadOptions
 from .source import Source
 from .table import Table, first_line, header_names, is_number, parse_table, sniff_delimiter
@@ -123,14 +123,14 @@ def read(source: Source, options: ReadOptions) -> Run:
         col = block.columns.get(x_name) if x_name else None
         if col is not None:
             x_block = col.values
-            keep = col.present & np.isfinite(col.values)
+            keep = col.present & usable_x(col.values)
         else:
             x_block = np.arange(block.rows, dtype=np.float64)
             keep = np.ones(block.rows, dtype=bool)
         kept = int(keep.sum())
         if kept < block.rows:
-            notes.append(Note("rows_without_x", f"{block.rows - kept} row(s) without a number in "
-                                                f"'{x_name}' left out"))
+            notes.append(Note("rows_without_x", f"{block.rows - kept} row(s) without an {x_axis} number in "
+                                                f"'{x_name}' (empty, NaN, inf or beyond 2^53) left out"))
         else:
             keep = slice(None)  # a view, not a copy
         offsets.append(start)
@@ -148,7 +148,7 @@ def read(source: Source, options: ReadOptions) -> Run:
     masks = {n: joined(present[n]) for n in names}
 
     if x_name is None:
-        if "index" in columns and table.header[0] == "":
+        if "index" in columns and table.header[0] == "" and masks["index"].all() and usable_x(columns["index"]).all():
             x = columns["index"]
             notes.append(Note("epochs_from_index", "no epoch column: epochs taken from the pandas index column "
                                                    "(counted from 0, like Keras CSVLogger)"))

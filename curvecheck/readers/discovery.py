@@ -32,8 +32,7 @@ _STATE = "trainer_state.json"
 
 def is_log_file(name: str) -> bool:
     low = name.lower()
-    if low.endswith(".gz"):
-        low = low[:-3]
+    low = low.removesuffix(".gz")
     return low.endswith(_LOG_SUFFIXES) and low not in _NOT_LOGS and not low.endswith(".schema.json")
 
 

@@ -16,6 +16,7 @@ import numpy as np
 
 from ..errors import InputError
 from ..model import Note, Run, make_series
+from .common import usable_x
 from .csv_log import EPOCH_NAMES, STEP_NAMES, pick_x
 from .registry import ReadOptions
 from .source import Source
@@ -80,7 +81,7 @@ def read(source: Source, options: ReadOptions) -> Run:
     series = {}
     for name, (xs, vs) in by_metric.items():
         xv = np.array(xs, dtype=np.float64)
-        if np.isnan(xv).any() or (xv.shape[0] > 1 and np.all(xv == xv[0])):
+        if not usable_x(xv).all() or (xv.shape[0] > 1 and np.all(xv == xv[0])):
             xv = np.arange(len(vs), dtype=np.float64)  # no usable x for this metric: file order
         if options.roles.get(name) == "ignore":
             continue

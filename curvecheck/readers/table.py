@@ -143,7 +143,7 @@ def _blocks_from_rows(rows: list[list[str]], delimiter: str, ends_with_newline: 
     numbered = [(i + 1, r) for i, r in enumerate(rows) if any(c.strip() for c in r)]
     if not numbered:
         return Table([], notes, delimiter)
-    if not ends_with_newline and len(numbered) > 1:
+    if not ends_with_newline and len(numbered) > 1 and numbered[-1][0] == len(rows):
         # Without its line end a row may be cut anywhere, even into a full row of numbers ('0.1234'
         # cut to '0.12', or an empty last cell after a delimiter): no cell of it can be trusted.
         line_no, last = numbered.pop()
