@@ -60,7 +60,7 @@ FUZZ = settings(max_examples=EXAMPLES, deadline=None, database=None, phases=PHAS
 HANG_SECONDS = 20
 # the checks run on every truncated input at the large budget, on every 10th in CI (reading is the point)
 ANALYZE_EVERY = 1 if EXAMPLES >= 100 else 10
-CLI_EVERY = 1 if EXAMPLES >= 100 else 4  # the CLI costs 50 ms a call: in CI on every 4th input
+CLI_EVERY = 4  # the CLI costs 50 ms a call: it runs on every 4th input of each reader
 FAILURES = ("internal_errors", "tracebacks", "hangs", "silent_misreads", "bad_writes")
 COUNTS: dict[str, Counter] = defaultdict(Counter)
 FOUND: list[dict] = []
@@ -585,6 +585,34 @@ def test_extreme_values_in_a_keras_history(tmp_path_factory, token, which):
     path = _fresh(tmp_path_factory, name, data[: m.start()] + token.encode() + data[m.end():])
     classify("keras_json", path)
     check_cli("keras_json", path)
+
+
+_TB_VALUES = [math.nan, math.inf, -math.inf, 3.4028234663852886e38, -3.4028234663852886e38, 1e308, 1.4e-45, 0.0, 0.5]
+
+
+@FUZZ
+@given(values=st.lists(st.one_of(st.sampled_from(_TB_VALUES), st.floats(width=32)), min_size=2, max_size=12),
+       first_step=st.sampled_from([0, 1, -5, 2**31, 2**53 - 3, 2**62]), stride=st.sampled_from([1, 7, 2**20]))
+def test_extreme_values_in_tensorboard(tmp_path_factory, values, first_step, stride):
+    """A real writer (tensorboardX) logs NaN, inf, float32 max, 1e308 (inf in float32), denormals, at
+    steps up to 2^62: each value reads as the float32 it was written as, at its own step."""
+    from tensorboardX import SummaryWriter
+
+    folder = tmp_path_factory.mktemp("tb") / "logs"
+    w = SummaryWriter(str(folder), flush_secs=3600)
+    steps = [first_step + k * stride for k in range(len(values))]
+    for step, v in zip(steps, values, strict=True):
+        w.add_scalar("val_loss", v, step)
+    w.close()
+    path = next(folder.iterdir())
+    run = classify("tensorboard", path)
+    if run is not None and "val_loss" in run.series:
+        with np.errstate(over="ignore"):
+            want = [repr(float(np.float32(v))) for v in values]
+        got = points(run)["val_loss"]
+        if got != ([repr(float(s)) for s in steps], want):
+            misread("tensorboard", path, f"wrote {list(zip(steps, want))}, read {list(zip(*got))}")
+    check_cli("tensorboard", path)
 
 
 # --- extremes that are not a mutation of one value -----------------------------------------------
