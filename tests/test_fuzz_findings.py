@@ -71,3 +71,25 @@ def test_an_epoch_that_is_not_a_count_leaves_its_row_out_with_a_note(tmp_path, x
     assert 2 not in run["loss"].x.tolist() and len(run["loss"]) == len(curvecheck.load(KERAS)["loss"]) - 1
     assert any(n.kind == "rows_without_x" for n in run.notes)
     curvecheck.analyze(run)
+
+
+def test_two_columns_of_one_name_are_both_read_the_second_under_its_position(tmp_path):
+    """'epoch,loss,val_loss,loss': the second 'loss' column silently replaced the first."""
+    path = tmp_path / "history.csv"
+    path.write_text("epoch,loss,val_loss,loss\n" + "".join(f"{e},{1 - e / 10},{2 - e / 10},{3 - e / 10}\n"
+                                                           for e in range(4)))
+    run = curvecheck.load(path)
+    assert run["loss"].values.tolist() == [1 - e / 10 for e in range(4)]
+    assert run["loss (column 4)"].values.tolist() == [3 - e / 10 for e in range(4)]
+    assert any(n.kind == "duplicate_columns" for n in run.notes)
+
+
+def test_a_long_format_metric_logged_twice_at_one_step_keeps_the_last_value_with_a_note(tmp_path):
+    """MLflow history with 'loss' logged twice per step: the two were read as one zigzag curve."""
+    path = tmp_path / "mlflow_metrics.csv"
+    path.write_text("key,value,timestamp,step\n" + "".join(f"loss,{1 - s / 10},0,{s}\nloss,{2 - s / 10},0,{s}\n"
+                                                           for s in range(5)))
+    run = curvecheck.load(path)
+    assert run["loss"].x.tolist() == [0, 1, 2, 3, 4]
+    assert run["loss"].values.tolist() == [2 - s / 10 for s in range(5)]
+    assert any(n.kind == "repeated_steps" for n in run.notes)

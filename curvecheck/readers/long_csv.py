@@ -33,6 +33,17 @@ def _role(header: list[str], roles: dict[str, str], role: str, usual: tuple[str,
     return next((low.index(u) for u in usual if u in low), None)
 
 
+def _last_per_step(x: np.ndarray, values: np.ndarray) -> tuple[np.ndarray, np.ndarray, int]:
+    """The last value logged at each step, in step order when a step repeats; and how many repeated."""
+    _, last_from_end = np.unique(x[::-1], return_index=True)
+    keep = x.shape[0] - 1 - last_from_end
+    if keep.shape[0] == x.shape[0]:
+        return x, values, 0
+    keep = np.sort(keep)
+    keep = keep[np.argsort(x[keep], kind="stable")]
+    return x[keep], values[keep], int((np.unique(x, return_counts=True)[1] > 1).sum())
+
+
 def read(source: Source, options: ReadOptions) -> Run:
     text = source.text
     first = next((ln for ln in text.splitlines() if ln.strip()), "")
@@ -81,11 +92,18 @@ def read(source: Source, options: ReadOptions) -> Run:
     series = {}
     for name, (xs, vs) in by_metric.items():
         xv = np.array(xs, dtype=np.float64)
+        values = np.asarray(vs, dtype=np.float64)
         if not usable_x(xv).all() or (xv.shape[0] > 1 and np.all(xv == xv[0])):
             xv = np.arange(len(vs), dtype=np.float64)  # no usable x for this metric: file order
+        else:
+            xv, values, repeated = _last_per_step(xv, values)
+            if repeated:
+                notes.append(Note("repeated_steps", f"'{name}': {repeated} step(s) logged more than once "
+                                                    f"(a restarted run, or two metrics of one name): the last "
+                                                    f"value logged at each step is read"))
         if options.roles.get(name) == "ignore":
             continue
-        series[name] = make_series(name, xv, vs, direction=options.directions.get(name),
+        series[name] = make_series(name, xv, values, direction=options.directions.get(name),
                                    meaning=options.roles.get(name))
     if not series:
         raise InputError(source.label, "long-format table holds no numeric values")

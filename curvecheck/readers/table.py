@@ -202,6 +202,10 @@ def _numeric_block(header: list[str], body: list[list[str]], first_line: int, ta
     columns: dict[str, Column] = {}
     for j, name in enumerate(header):
         key = name or ("index" if j == 0 else f"column {j + 1}")
+        if key in columns:  # a second column of one name: read under its position, never over the first
+            key = f"{key} (column {j + 1})"
+            table.notes.append(Note("duplicate_columns", f"two columns named '{name}': column {j + 1} is "
+                                                         f"read as '{key}'"))
         cells = [row[j] if j < len(row) else "" for row in body]
         try:  # the usual column: every cell a number, read by numpy in one go
             columns[key] = Column(np.array(cells, dtype=np.float64), np.ones(n, dtype=bool))
