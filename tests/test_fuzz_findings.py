@@ -93,3 +93,13 @@ def test_a_long_format_metric_logged_twice_at_one_step_keeps_the_last_value_with
     assert run["loss"].x.tolist() == [0, 1, 2, 3, 4]
     assert run["loss"].values.tolist() == [2 - s / 10 for s in range(5)]
     assert any(n.kind == "repeated_steps" for n in run.notes)
+
+
+def test_a_newline_inside_a_quoted_header_name_does_not_change_the_format(tmp_path):
+    """A Lightning metrics.csv whose first column name holds a quoted newline was sniffed from its first
+    line only ('epoch,"loss'), taken for a Keras CSV, and its step column read as a metric."""
+    src = (WRITTEN / "lr_runs/torch/healthy_improving/metrics.csv").read_bytes()
+    path = tmp_path / "metrics.csv"
+    path.write_bytes(src.replace(b"lr-Adam", b'"lr\nAdam"', 1))
+    run = curvecheck.load(path)
+    assert run.format == "lightning_csv" and "step" not in run.series and "lr\nAdam" in run.series

@@ -36,8 +36,10 @@ def _first_row(text: str) -> list[str]:
     import io
 
     first = first_line(text)
-    try:
-        return header_names(next(csv.reader(io.StringIO(first), delimiter=sniff_delimiter(first)), []))
+    start = text.find(first)
+    try:  # the first record, not the first line: a quoted header name may hold a newline
+        rows = csv.reader(io.StringIO(text[max(start, 0):], newline=""), delimiter=sniff_delimiter(first))
+        return header_names(next(rows, []))
     except Exception:  # noqa: BLE001 - a header we cannot split is read (and reported) by the reader
         return []
 
