@@ -32,7 +32,8 @@ _STATE = "trainer_state.json"
 
 def is_log_file(name: str) -> bool:
     low = name.lower()
-    low = low.removesuffix(".gz")
+    if low.endswith(".gz"):
+        low = low[:-3]
     return low.endswith(_LOG_SUFFIXES) and low not in _NOT_LOGS and not low.endswith(".schema.json")
 
 
