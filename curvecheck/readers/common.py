@@ -17,6 +17,14 @@ from ..model import (
     select_segment_indices,
 )
 
+MAX_X = 2.0 ** 53  # epochs and steps are counts: beyond 2^53 a float no longer holds one, and 1e308 - -1e308 is inf
+
+
+def usable_x(x: np.ndarray) -> np.ndarray:
+    """Where ``x`` is an epoch or step number the checks can use: finite and at most 2^53 in size."""
+    x = np.asarray(x, dtype=np.float64)
+    return np.isfinite(x) & (np.abs(x) <= MAX_X)
+
 
 def check_segment_choice(path: Path, which: int | None, available: int) -> None:
     if which is not None and not 1 <= which <= available:

@@ -20,7 +20,7 @@ import numpy as np
 from ..errors import InputError
 from ..model import Note, Run
 from . import ultralytics
-from .common import check_roles, run_from_table
+from .common import check_roles, run_from_table, usable_x
 from .registry import ReadOptions
 from .source import Source
 from .table import Table, first_line, header_names, is_number, parse_table, sniff_delimiter
@@ -36,8 +36,10 @@ def _first_row(text: str) -> list[str]:
     import io
 
     first = first_line(text)
-    try:
-        return header_names(next(csv.reader(io.StringIO(first), delimiter=sniff_delimiter(first)), []))
+    start = text.find(first)
+    try:  # the first record, not the first line: a quoted header name may hold a newline
+        rows = csv.reader(io.StringIO(text[max(start, 0):], newline=""), delimiter=sniff_delimiter(first))
+        return header_names(next(rows, []))
     except Exception:  # noqa: BLE001 - a header we cannot split is read (and reported) by the reader
         return []
 
@@ -123,14 +125,14 @@ def read(source: Source, options: ReadOptions) -> Run:
         col = block.columns.get(x_name) if x_name else None
         if col is not None:
             x_block = col.values
-            keep = col.present & np.isfinite(col.values)
+            keep = col.present & usable_x(col.values)
         else:
             x_block = np.arange(block.rows, dtype=np.float64)
             keep = np.ones(block.rows, dtype=bool)
         kept = int(keep.sum())
         if kept < block.rows:
-            notes.append(Note("rows_without_x", f"{block.rows - kept} row(s) without a number in "
-                                                f"'{x_name}' left out"))
+            notes.append(Note("rows_without_x", f"{block.rows - kept} row(s) without an {x_axis} number in "
+                                                f"'{x_name}' (empty, NaN, inf or beyond 2^53) left out"))
         else:
             keep = slice(None)  # a view, not a copy
         offsets.append(start)
@@ -148,7 +150,7 @@ def read(source: Source, options: ReadOptions) -> Run:
     masks = {n: joined(present[n]) for n in names}
 
     if x_name is None:
-        if "index" in columns and table.header[0] == "":
+        if "index" in columns and table.header[0] == "" and masks["index"].all() and usable_x(columns["index"]).all():
             x = columns["index"]
             notes.append(Note("epochs_from_index", "no epoch column: epochs taken from the pandas index column "
                                                    "(counted from 0, like Keras CSVLogger)"))

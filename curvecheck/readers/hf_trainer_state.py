@@ -23,7 +23,7 @@ import numpy as np
 
 from ..errors import InputError
 from ..model import Note, Run
-from .common import run_from_table
+from .common import MAX_X, run_from_table
 from .keras_json import parse_json
 from .registry import ReadOptions
 from .source import Source, is_stdin, read_bytes
@@ -72,8 +72,8 @@ def _rows(entries: list) -> tuple[list[dict], dict]:
             summary = entry
             continue
         step = entry.get("step")
-        if not isinstance(step, (int, float)) or isinstance(step, bool):
-            continue
+        if not isinstance(step, (int, float)) or isinstance(step, bool) or not abs(step) <= MAX_X:
+            continue  # no step, or not a count (NaN, inf, 1e308)
         last = rows[-1] if rows else None
         if last is not None and last["step"] == step and not (set(entry) - {"step", "epoch"}) & set(last):
             last.update(entry)

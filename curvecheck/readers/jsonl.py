@@ -14,7 +14,7 @@ import numpy as np
 
 from ..errors import InputError
 from ..model import Note, Run
-from .common import check_roles, name_list, run_from_table
+from .common import check_roles, name_list, run_from_table, usable_x
 from .csv_log import pick_x
 from .keras_json import parse_json
 from .registry import ReadOptions
@@ -79,9 +79,10 @@ def read(source: Source, options: ReadOptions) -> Run:
     except InputError as exc:
         raise InputError(source.label, exc.problem) from None
     if x_name is not None:
-        keep = present[x_name] & np.isfinite(columns[x_name])
+        keep = present[x_name] & usable_x(columns[x_name])
         if not keep.all():
-            notes.append(Note("rows_without_x", f"{int((~keep).sum())} record(s) without '{x_name}' left out"))
+            notes.append(Note("rows_without_x", f"{int((~keep).sum())} record(s) without a usable '{x_name}' (absent, NaN, inf or "
+                                                 f"beyond 2^53) left out"))
         x = columns.pop(x_name)[keep]
         columns = {k: v[keep] for k, v in columns.items()}
         present = {k: v[keep] for k, v in present.items() if k in columns}

@@ -17,7 +17,7 @@ import numpy as np
 
 from ..errors import InputError
 from ..model import Note, Run
-from .common import name_list, run_from_table
+from .common import name_list, run_from_table, usable_x
 from .registry import ReadOptions
 from .source import Source
 
@@ -135,7 +135,7 @@ def read(source: Source, options: ReadOptions) -> Run:
 
     notes: list[Note] = []
     epoch_key = next((k for k in numeric if k.lower() in ("epoch", "epochs")), None)
-    if epoch_key is not None and present[epoch_key].all() and not np.isnan(numeric[epoch_key]).any():
+    if epoch_key is not None and present[epoch_key].all() and usable_x(numeric[epoch_key]).all():
         x = numeric.pop(epoch_key)
     else:
         x = np.arange(length, dtype=np.float64)

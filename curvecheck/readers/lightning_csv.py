@@ -22,7 +22,7 @@ import numpy as np
 
 from ..errors import InputError
 from ..model import Note, Run, Series, make_series
-from .common import check_roles, name_list
+from .common import check_roles, name_list, usable_x
 from .csv_log import read_table
 from .registry import ReadOptions
 from .source import Source, is_stdin
@@ -49,8 +49,8 @@ def read(source: Source, options: ReadOptions) -> Run:
     if "epoch" not in cols or "step" not in cols:
         raise InputError(source.label, "not a Lightning metrics.csv: needs 'epoch' and 'step' columns")
     epoch, step = cols["epoch"], cols["step"]
-    epoch_ok = epoch.present & np.isfinite(epoch.values)
-    step_ok = step.present & np.isfinite(step.values)
+    epoch_ok = epoch.present & usable_x(epoch.values)
+    step_ok = step.present & usable_x(step.values)
     both = epoch_ok & step_ok
     if not both.any():
         raise InputError(source.label, "no row gives both an epoch and a step")
@@ -87,7 +87,7 @@ def read(source: Source, options: ReadOptions) -> Run:
         step_level[step_name] = make_series(step_name, row_frac_epoch[rows], v,
                                             direction=options.directions.get(step_name), meaning=meaning)
         step_level[step_name].step_level = True
-        base = name[: -len(_SUFFIX_STEP)] if name.endswith(_SUFFIX_STEP) else name
+        base = name.removesuffix(_SUFFIX_STEP)
         logged = table.blocks[0].columns
         if base + _SUFFIX_EPOCH not in logged and (base == name or base not in logged):
             means = np.array([np.mean(v[e == k]) for k in uniq])

@@ -8,8 +8,8 @@ What a cell means:
 - anything else is a bad cell: a column that is mostly numbers keeps its numbers and the bad
   cells are reported; a column of text (dates, names) is not a curve and is dropped.
 
-Damage is reported, never read as data: a last row cut mid-write (no line end and too few
-cells, or a cell that is not a number) is dropped with a note. Appended runs are split into
+Damage is reported, never read as data: a last row without its line end may be cut mid-write
+anywhere (even inside a number, or right after a delimiter) and is dropped with a note. Appended runs are split into
 blocks, each read under its own header: a repeated header or a new header starts a block; rows
 whose cell count changes without a header of their own cannot be named, so they are left out
 and reported (reading them under the old header would put values under the wrong names).
@@ -143,13 +143,13 @@ def _blocks_from_rows(rows: list[list[str]], delimiter: str, ends_with_newline: 
     numbered = [(i + 1, r) for i, r in enumerate(rows) if any(c.strip() for c in r)]
     if not numbered:
         return Table([], notes, delimiter)
-    if not ends_with_newline and len(numbered) > 1:
-        line_no, last = numbered[-1]
-        width = len(_current_header(numbered))
-        if len(last) < width or not all(is_number(c) or c.strip().lower() in _GAP for c in last):
-            numbered.pop()
-            notes.append(Note("partial_row", f"last line ({line_no}) is cut mid-write (no line end, "
-                                             f"{len(last)} of {width} cells): dropped, not read as data"))
+    if not ends_with_newline and len(numbered) > 1 and numbered[-1][0] == len(rows):
+        # Without its line end a row may be cut anywhere, even into a full row of numbers ('0.1234'
+        # cut to '0.12', or an empty last cell after a delimiter): no cell of it can be trusted.
+        line_no, last = numbered.pop()
+        width = len(_current_header(numbered + [(line_no, last)]))
+        notes.append(Note("partial_row", f"last line ({line_no}) has no line end, so it may be cut mid-write "
+                                         f"({len(last)} of {width} cells): dropped, not read as data"))
     raw_blocks: list[tuple[int, list[str], list[list[str]]]] = []
     orphans: list[tuple[int, int, int]] = []  # (first line, last line, width) of rows without a header
     header_line, header = numbered[0][0], header_names(numbered[0][1])
@@ -202,6 +202,10 @@ def _numeric_block(header: list[str], body: list[list[str]], first_line: int, ta
     columns: dict[str, Column] = {}
     for j, name in enumerate(header):
         key = name or ("index" if j == 0 else f"column {j + 1}")
+        if key in columns:  # a second column of one name: read under its position, never over the first
+            key = f"{key} (column {j + 1})"
+            table.notes.append(Note("duplicate_columns", f"two columns named '{name}': column {j + 1} is "
+                                                         f"read as '{key}'"))
         cells = [row[j] if j < len(row) else "" for row in body]
         try:  # the usual column: every cell a number, read by numpy in one go
             columns[key] = Column(np.array(cells, dtype=np.float64), np.ones(n, dtype=bool))
@@ -247,6 +251,8 @@ def _fast_table(data: bytes) -> Table | None:
     """
     if data.startswith(b"\xef\xbb\xbf"):
         data = data[3:]
+    if not data.endswith((b"\n", b"\r")):
+        return None  # a last line without its end: the exact reader drops it with a note
     header_end = data.find(b"\n")
     if header_end < 0:
         return None
