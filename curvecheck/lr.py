@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 
 from .checks.base import slope_t
-from .checks.never_learned import COLLAPSE_SIGNALS
+from .checks.never_learned import COLLAPSE_SIGNALS, CRAWL_FALLING_SHARE, CRAWL_SATURATED_VS_PRIOR, crawling_loss
 from .findings import SEVERITY_RANK, Finding, evidence_dict, json_safe
 from .model import Run, Series
 from .schedule import describe_schedule
@@ -116,8 +116,8 @@ class LRThresholds:
     max_epoch_points: int = 200  # longer per-step training curves are averaged into epoch-like bins
     sweep_lr_ratio: float = 2.0  # in a sweep, LRs closer than this factor are the same setting
     explosion_ratio: float = 100.0  # a first epoch this many times the next ones blew the network up
-    crawl_falling_share: float = 0.8  # a loss lower than the epoch before at this share of epochs still moves
-    saturated_vs_prior: float = 2.0  # ... unless it sits at this many times the prior's cross-entropy (saturated)
+    crawl_falling_share: float = CRAWL_FALLING_SHARE  # a loss lower than the epoch before this often still moves
+    saturated_vs_prior: float = CRAWL_SATURATED_VS_PRIOR  # ... unless at this many times the prior's cross-entropy
 
 
 THRESHOLDS = LRThresholds()
@@ -302,22 +302,17 @@ def _big_spikes(run: Run, ev: dict[str, Any], t: LRThresholds) -> int:
 
 def _crawl(run: Run, t: LRThresholds) -> LRSignal | None:
     """A loss that falls at nearly every epoch by steps too small to leave its starting level: an LR
-    too low, not a frozen network (a dead or saturated network's loss stops moving)."""
-    for s in sorted(run.signals(), key=lambda s: s.split != "val"):
-        if s.kind != "loss" or s.split not in ("train", "val") or s.finite.sum() < 8:
-            continue
-        v = s.values[s.finite]
-        if v[0] >= 10 * float(np.median(v[1:3])):
-            return None  # a first-epoch explosion: not a run stuck at its start
-        _slope, tv = slope_t(np.arange(v.shape[0], dtype=float), v)
-        falling = float(np.mean(np.diff(v) < 0))
-        if tv < -t.k_sigma and falling >= t.crawl_falling_share:
-            return LRSignal("crawl", "too_low",
-                            f"{s.name} still falls at {falling:.0%} of epochs (t = {tv:.1f}), by steps too small "
-                            f"to leave its start ({fmt(v[0])} -> {fmt(v[-1])}): the network is not frozen, the "
-                            f"steps are too small", {"falling_share": falling, "slope_t": tv, "first": v[0],
-                                                     "last": v[-1]})
-    return None
+    too low, not a frozen network (:func:`curvecheck.checks.never_learned.crawl`, the one definition)."""
+    found = crawling_loss(run, t.k_sigma, t.crawl_falling_share)
+    if found is None:
+        return None
+    s, falling, tv = found
+    v = s.values[s.finite]
+    return LRSignal("crawl", "too_low",
+                    f"{s.name} still falls at {falling:.0%} of epochs (t = {tv:.1f}), by steps too small "
+                    f"to leave its start ({fmt(v[0])} -> {fmt(v[-1])}): the network is not frozen, the "
+                    f"steps are too small", {"falling_share": falling, "slope_t": tv, "first": v[0],
+                                             "last": v[-1]})
 
 
 def _saturated(s: LRSignal, t: LRThresholds) -> bool:

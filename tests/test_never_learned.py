@@ -183,3 +183,13 @@ def test_per_step_loss_that_learned_within_the_first_evaluation_then_diverged_is
     codes = {f.code for f in curvecheck.analyze(CORPUS / "hf_trainer_state/ByErenOzer-Whisper_Finetune__trainer_state.json")
              .runs[0].findings}
     assert "CC102" in codes and "CC104" not in codes
+
+
+def test_an_auc_at_chance_is_a_trivial_value_despite_one_blip():
+    # torch SummaryWriter run (lr 1 on 8 % positives): val/auc 0.501 for 25 of the last 27 epochs, one 0.526
+    run = curvecheck.load(WRITTEN / "lr_holdout/imbalanced_mlp_sgd_lr_1")
+    auc = run["val/auc"].values
+    assert np.mean(np.abs(auc[6:] - 0.5) < 0.02) >= 0.9 and np.abs(auc[6:] - 0.5).max() > 0.02
+    (found,) = [f for f in curvecheck.analyze(run).runs[0].findings if f.kind == "never_learned"]
+    assert "val/auc" in found.series and "AUC 0.5" in found.message
+    assert curvecheck.analyze(run).runs[0].lr_verdict.verdict != "ok"

@@ -10,13 +10,55 @@ import numpy as np
 from ..findings import Evidence as EvidenceBase
 from ..findings import Finding
 from ..signal import median, noise_level, per_evaluation, rolling_median
-from .base import Check, CheckSettings, Curve, RunContext, fmt, fx, setting
+from .base import Check, CheckSettings, Curve, RunContext, fmt, fx, setting, slope_t
 
 # Metrics whose trivial value is 0: no positive (foreground) prediction at all.
 ZERO_IS_TRIVIAL = ("iou", "dice", "f1", "precision", "recall", "map")
+AUC_CHANCE_BAND = 0.02  # an AUC within this of 0.5 ranks positives no better than a coin
 # The signals that say the optimiser itself failed (the learning rate's doing), as opposed to a
 # model that only learned the class prior (a data or metric problem).
 COLLAPSE_SIGNALS = ("nan_from_start", "frozen_loss", "explosion_then_frozen")
+
+
+CRAWL_FALLING_SHARE = 0.8  # a loss lower than the epoch before at this share of epochs still moves
+CRAWL_SATURATED_VS_PRIOR = 2.0  # ... unless it sits at this many times the prior's cross-entropy (saturated)
+
+
+def auc_at_chance(values: np.ndarray, band: float = AUC_CHANCE_BAND) -> bool:
+    """An AUC within ``band`` of 0.5 at 90% of its points or more (one evaluation's blip to 0.526 among
+    25 at 0.501 does not make a model that ranks)."""
+    v = np.asarray(values, dtype=np.float64)
+    v = v[np.isfinite(v)]
+    return v.size >= 3 and float(np.mean(np.abs(v - 0.5) < band)) >= 0.9
+
+
+def crawling_loss(run, k_sigma: float = 3.0, falling_share: float = CRAWL_FALLING_SHARE):
+    """(series, falling share, slope t) of the first loss (validation first, then training) that
+    :func:`crawl` s, or None."""
+    for s in sorted(run.signals(), key=lambda s: s.split != "val"):
+        if s.kind != "loss" or s.split not in ("train", "val"):
+            continue
+        found = crawl(s.values, k_sigma, falling_share)
+        if found is not None:
+            return s, *found
+        if s.finite.sum() >= 8 and s.values[s.finite][0] >= 10 * float(np.median(s.values[s.finite][1:3])):
+            return None  # a first-epoch explosion: not a run stuck at its start
+    return None
+
+
+def crawl(values: np.ndarray, k_sigma: float = 3.0,
+          falling_share: float = CRAWL_FALLING_SHARE) -> tuple[float, float] | None:
+    """(share of epochs where the loss fell, slope t) when a loss keeps falling at nearly every epoch
+    (``CRAWL_FALLING_SHARE``) with a significant downward trend, however small the steps: an LR too
+    low, not a frozen network (a dead or saturated network's loss stops moving). None otherwise, and
+    for fewer than 8 points or a first-epoch explosion (a run stuck *after* a blow-up, not at its start)."""
+    v = np.asarray(values, dtype=np.float64)
+    v = v[np.isfinite(v)]
+    if v.shape[0] < 8 or v[0] >= 10 * float(np.median(v[1:3])):
+        return None
+    _slope, t = slope_t(np.arange(v.shape[0], dtype=float), v)
+    falling = float(np.mean(np.diff(v) < 0))
+    return (falling, t) if t < -k_sigma and falling >= falling_share else None
 
 
 def binary_entropy(p: float) -> float:
@@ -48,7 +90,8 @@ class TrivialValue:
 def trivial_value(c: Curve, start: int, loss_level: float | None, zero_level: float) -> TrivialValue | None:
     """What makes the metric's values from index ``start`` on trivial, if anything.
 
-    IoU/Dice/F1/precision/recall/mAP at about 0 predict no positives. An accuracy constant within one
+    IoU/Dice/F1/precision/recall/mAP at about 0 predict no positives; an AUC within
+    ``AUC_CHANCE_BAND`` of 0.5 ranks no better than chance. An accuracy constant within one
     quantum (the metric's step, 1/n_val, or 0.5% of its level) is the share of the class the model always
     predicts; it is only called that when the loss is at least the cross-entropy of predicting that share
     (a model that learned has a lower loss). An accuracy that wobbles without improving, within noise of
@@ -61,6 +104,9 @@ def trivial_value(c: Curve, start: int, loss_level: float | None, zero_level: fl
     if kind in ZERO_IS_TRIVIAL and float(np.max(np.abs(part))) <= zero_level:
         what = "no foreground predicted" if kind in ("iou", "dice") else "no positive predictions"
         return TrivialValue(c.name, float(np.max(part)), f"about 0: {what}")
+    if kind == "auc" and auc_at_chance(part):
+        return TrivialValue(c.name, float(np.median(part)), "chance (AUC 0.5: the scores rank positives no "
+                                                            "better than a coin)")
     if kind != "accuracy" or loss_level is None:
         return None
     level = float(median(part))

@@ -7,6 +7,7 @@ import numpy as np
 from ..findings import Evidence as EvidenceBase
 from ..findings import Finding
 from .base import METRIC_KINDS, Check, CheckSettings, Curve, RunContext, fmt, fx, setting
+from .never_learned import AUC_CHANCE_BAND, auc_at_chance
 from .never_learned import ZERO_IS_TRIVIAL as _ZERO_IS_TRIVIAL
 from .never_learned import resolution, trivial_value
 
@@ -103,7 +104,7 @@ class StuckMetric(Check):
         loss_change: float = setting(
             0.05, "relative loss fall over the same epochs that shows the model is still learning")
         zero_level: float = setting(0.01, "IoU/Dice/F1/precision/recall/mAP below this over the second half is trivial")
-        auc_band: float = setting(0.02, "AUC within this of 0.5 over the second half is chance level")
+        auc_band: float = setting(AUC_CHANCE_BAND, "AUC within this of 0.5 over the second half is chance level")
         ceiling_headroom: float = setting(
             0.05, "a [0, 1] metric whose distance to 1.0 is under this share of its progress so far is saturated")
         prior_within: int = setting(
@@ -266,7 +267,7 @@ class StuckMetric(Check):
         kind = c.series.kind
         if kind in _ZERO_IS_TRIVIAL and np.all(np.abs(half) < self.settings.zero_level):
             what = f"below {self.settings.zero_level:g}"
-        elif kind == "auc" and np.all(np.abs(half - 0.5) < self.settings.auc_band):
+        elif kind == "auc" and auc_at_chance(half, self.settings.auc_band):
             what = f"within {self.settings.auc_band:g} of 0.5 (chance)"
         else:
             return None
