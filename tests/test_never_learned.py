@@ -74,7 +74,7 @@ def test_real_corpus_collapses():
     nan = never_learned(CORPUS / "keras_csv/AmineEchraibi-BrainCNN__BrainCNN.log")[0]
     assert nan.evidence.signal == "nan_from_start" and nan.evidence.non_finite_points == 354
     frozen = never_learned(CORPUS / "keras_csv/AmineEchraibi-BrainCNN__predict_age.log")[0]
-    assert frozen.evidence.signal == "frozen_loss" and "never got below its first value" in frozen.message
+    assert frozen.evidence.signal == "frozen_loss" and "below its first value" in frozen.message
     # Keras TB validation folder: loss 0.6755 = the binary entropy of a 59.4 % majority, accuracy constant
     tb = never_learned(CORPUS / "tensorboard" /
                        "IsomorphicAlgo-Histopathologic-Cancer-Detection-Deep-Mo__events.out.tfevents"
@@ -193,3 +193,12 @@ def test_an_auc_at_chance_is_a_trivial_value_despite_one_blip():
     (found,) = [f for f in curvecheck.analyze(run).runs[0].findings if f.kind == "never_learned"]
     assert "val/auc" in found.series and "AUC 0.5" in found.message
     assert curvecheck.analyze(run).runs[0].lr_verdict.verdict != "ok"
+
+
+def test_a_crawl_is_told_to_raise_the_lr_not_lower_it():
+    # plain-torch CNN on digits at SGD lr 1e-5: loss 2.3067 -> 2.3050 while val_loss falls at every epoch
+    (found,) = never_learned(WRITTEN / "lr_holdout/digits_cnn_sgd_lr_1e-05.csv")
+    assert found.evidence.crawling and "raise the learning rate" in found.advice and "Lower" not in found.advice
+    # a dead network (loss flat, not falling) keeps the collapse advice
+    (dead,) = never_learned(KERAS / "dead_relu.csv")
+    assert not dead.evidence.crawling and "Lower the learning rate" in dead.advice

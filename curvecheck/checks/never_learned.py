@@ -164,7 +164,9 @@ class NeverLearned(Check):
     What to do: when the loss froze, exploded or went NaN at once, lower the learning rate 10x (or run
     an LR range test), normalise the inputs, use a standard initialisation and clip gradients. When
     only the metric is trivial while the loss falls, the model learned the class prior: balance the
-    classes (class weights, focal loss, resampling) or, for segmentation, use a Dice/IoU loss.
+    classes (class weights, focal loss, resampling) or, for segmentation, use a Dice/IoU loss. When
+    the "frozen" loss still falls at nearly every epoch (a crawl: evidence ``crawling``), the steps are
+    too small: raise the learning rate instead.
 
     Example: ``loss froze at 2.406 from epoch 2 to 24 (it changed by less than 0.012 after its first
     3 epochs); val_accuracy stays at 0.1 = chance for 10 classes.``
@@ -202,6 +204,7 @@ class NeverLearned(Check):
         trivial_value: float | None = None
         trivial_meaning: str | None = None
         prior_entropy: float | None = None
+        crawling: bool = False  # the loss still falls at nearly every epoch (too small steps, see crawl())
 
     def run(self, ctx: RunContext) -> list[Finding]:
         loss = ctx.primary_loss("train") or ctx.primary_loss("val")
@@ -339,6 +342,10 @@ class NeverLearned(Check):
                            metric=head.metric if head else None, trivial_value=head.value if head else None,
                            trivial_meaning=head.meaning if head else None,
                            prior_entropy=head.prior_entropy if head else None)
+        crawling = None if exploded else crawling_loss(ctx.run, self.settings.k_sigma)
+        if crawling is not None and ev.prior_entropy is not None and level > CRAWL_SATURATED_VS_PRIOR * ev.prior_entropy:
+            crawling = None  # far above the prior's cost: saturated by large steps, not barely moving
+        ev.crawling = crawling is not None
         settled = self._settled_from(c, frozen, level, tol)
         rule = (f"less than {fmt(tol)} (the larger of {self.settings.k_sigma:g}x its noise and "
                 f"{self.settings.frozen_rel:.1%} of its level)")
@@ -352,11 +359,15 @@ class NeverLearned(Check):
         if exploded:
             msg += f" Its first {unit} exploded to {fmt(c.values[0])}."
         elif level >= start_value - tol:
-            msg += f" It never got below its first value {fmt(start_value)}."
+            msg += f" It never got more than {fmt(tol)} below its first value {fmt(start_value)}."
+        if crawling is not None:
+            name, falling, t = crawling[0].name, crawling[1], crawling[2]
+            msg += (f" Yet {name} falls at {falling:.0%} of {unit}s (slope t = {t:.1f}): the network is not frozen, "
+                    f"its steps are too small.")
         msg += self._trivial_text(trivial)
         return self.finding(series=[c.name] + [t.metric for t in trivial],
                             epochs={"start": c.x[frozen], "end": c.x[-1]}, message=msg, evidence=ev,
-                            advice=self._advice(collapse=True))
+                            advice=self._crawl_advice() if crawling is not None else self._advice(collapse=True))
 
     @staticmethod
     def _settled_from(c: Curve, start: int, level: float, tol: float) -> int | None:
@@ -378,6 +389,11 @@ class NeverLearned(Check):
     @staticmethod
     def _trivial_text(trivial: list[TrivialValue]) -> str:
         return "".join(f" {t.metric} stays at {fmt(t.value)} = {t.meaning}." for t in trivial[:3])
+
+    @staticmethod
+    def _crawl_advice() -> str:
+        return ("No checkpoint of this run is usable yet. The loss moves at nearly every epoch by steps too small to "
+                "matter: raise the learning rate (10x, or run an LR range test), then train again.")
 
     @staticmethod
     def _advice(collapse: bool) -> str:
