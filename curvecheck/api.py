@@ -84,23 +84,27 @@ def _one_context(analyse: Callable[Concatenate[Run, P], RunReport]) -> Callable[
 @_one_context
 def analyze_run(run: Run, select: list[str] | None = None, ignore: list[str] | None = None,
                 settings: Settings | None = None, severities: Mapping[str, str] | None = None, *,
-                live: bool = False, monitors: list[str] | None = None, strategy: str = "auto") -> RunReport:
+                live: bool = False, monitors: list[str] | None = None, strategy: str = "auto",
+                max_points: int | None = None) -> RunReport:
     """Summarise one loaded run and run the diagnostics on it.
 
     ``select``/``ignore`` take check codes (``CC201``), code prefixes (``CC2``) or names
     (``overfitting``); by default every check runs. ``settings`` sets checks' thresholds
     (``{"plateau": {"min_epochs": 10}}``, by name or code); ``severities`` overrides a check's
     severity (``{"CC203": "info"}``). ``live``, ``monitors`` and ``strategy`` shape the
-    recommendation (see :func:`recommend_stop`).
+    recommendation (see :func:`recommend_stop`). A curve with more than ``max_points`` finite points
+    is judged on a sample of them (:mod:`curvecheck.reduce`; None: its default, 0: never); the report
+    says so (``report.reduced``, a note). The summary and the recommendation always read every point.
     """
-    from .checks import run_checks, select_checks, too_short_note
+    from .checks import RunContext, run_checks, select_checks, too_short_note
     from .lr import lr_verdict
     from .recommend import recommend_stop as _recommend
 
     report = summarise_run(run)
     chosen = select_checks(select, ignore)
     # every check runs once: the LR verdict needs all findings, the report shows the chosen ones
-    findings, notes = run_checks(run, settings=settings, severities=severities)
+    findings, notes = run_checks(run, settings=settings, severities=severities, max_points=max_points)
+    report.reduced = RunContext(run, max_points).reduction()
     report.notes.extend(n for n in notes if n.kind != "too_short")  # too_short is told for the chosen checks
     codes = {c.code for c in chosen}
     report.findings = [f for f in findings if f.code in codes]
@@ -143,7 +147,7 @@ def analyze(logs: Iterable[str | Path | Run] | str | Path | Run, *, format: str 
             settings: Settings | None = None, severities: Mapping[str, str] | None = None,
             x: str | None = None, columns: dict[str, str] | None = None, jobs: int | None = 1,
             on_error: str = "raise", progress=None, live: bool = False, monitors: list[str] | None = None,
-            strategy: str = "auto") -> Report:
+            strategy: str = "auto", max_points: int | None = None) -> Report:
     """Load (if needed) and analyse logs; returns a :class:`~curvecheck.report.Report`, one run report per run.
 
     Folders and globs yield every run below them. ``jobs`` processes analyse runs in parallel (None:
@@ -152,6 +156,7 @@ def analyze(logs: Iterable[str | Path | Run] | str | Path | Run, *, format: str 
     checked before any log is read, so a bad option raises in both modes. ``live``, ``monitors`` and
     ``strategy`` shape each run's recommendation (see :func:`recommend_stop`). Runs passed as
     :class:`~curvecheck.model.Run` are analysed in this process and kept in ``report.loaded``.
+    Curves longer than ``max_points`` are judged on a sample of their points (see :func:`analyze_run`).
     """
     from .checks import resolve_settings, resolve_severities, select_checks
     from .many import LoadSpec, analyze_many
@@ -164,12 +169,12 @@ def analyze(logs: Iterable[str | Path | Run] | str | Path | Run, *, format: str 
     items = _as_runs(logs)
     spec = LoadSpec(format, segment, dict(directions or {}), x, dict(columns or {}), select, ignore,
                     {k: dict(v) for k, v in (settings or {}).items()}, dict(severities or {}),
-                    live, list(monitors) if monitors else None, strategy)
+                    live, list(monitors) if monitors else None, strategy, max_points)
     paths = [item for item in items if not isinstance(item, Run)]
     report = analyze_many(paths, spec, jobs=jobs, progress=progress) if paths else Report(runs=[])
     loaded = [r for r in items if isinstance(r, Run)]
     report.runs = [analyze_run(r, select, ignore, settings, severities, live=live, monitors=monitors,
-                               strategy=strategy) for r in loaded] + report.runs
+                               strategy=strategy, max_points=max_points) for r in loaded] + report.runs
     report.loaded = loaded
     if report.errors and on_error == "raise":
         raise InputError(None, report.errors[0].message)

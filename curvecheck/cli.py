@@ -175,6 +175,9 @@ def analyze(
                                        help="Analyse runs in N processes (default: all cores)."),
     live: bool = typer.Option(False, "--live", help="Training is still running: the recommendation says STOP NOW "
                                                     "or CONTINUE. Default: a finished run."),
+    max_points: Optional[int] = typer.Option(None, "--max-points", min=0, show_default=False,
+                                             help="Judge longer series on a sample of their points (default "
+                                                  "20000; 0: every point, slow on 10^6 points)."),
     sets: Optional[List[str]] = typer.Option(None, "--set", metavar="CHECK.SETTING=VALUE", help=_SET_HELP),
     config_file: Optional[Path] = typer.Option(None, "--config", help=_CONFIG_HELP),
     isolated: bool = typer.Option(False, "--isolated", help="Ignore config files."),
@@ -192,7 +195,7 @@ def analyze(
 
     try:
         config = _load_config(config_file, isolated, sets)
-        _apply_flags(config, select=_split_list(select), ignore=_split_list(ignore),
+        _apply_flags(config, select=_split_list(select), ignore=_split_list(ignore), max_points=max_points,
                      fail_on=fail_on.value if fail_on else None)
         directions = _directions(config, direction)
         output_format = "json" if json_flag else format
@@ -208,7 +211,8 @@ def analyze(
                                           directions=directions, x=x_column, columns=columns, jobs=jobs,
                                           select=config["select"], ignore=config["ignore"],
                                           settings=config.settings, severities=config.severities, live=live,
-                                          monitors=config["monitor"], strategy=config["strategy"]),
+                                          monitors=config["monitor"], strategy=config["strategy"],
+                                          max_points=config["max-points"]),
                                need_runs=plot_target is not None)
     except UsageError as exc:
         raise _fail(str(exc)) from None
@@ -741,7 +745,8 @@ def plot(
         report = _analyze_logs(logs, dict(format=log_format.value if log_format else None, segment=segment,
                                           directions=dict(config["direction"]), x=None, columns=None,
                                           settings=config.settings, severities=config.severities,
-                                          monitors=config["monitor"], strategy=config["strategy"]),
+                                          monitors=config["monitor"], strategy=config["strategy"],
+                                          max_points=config["max-points"]),
                                need_runs=True)
     except (InputError, UsageError) as exc:
         raise _fail(str(exc)) from None

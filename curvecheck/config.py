@@ -13,6 +13,7 @@ either wins; in one directory ``curvecheck.toml`` wins), or given with ``--confi
     monitor = ["val_loss"]           # recommend-stop's (and analyze's recommendation) monitors
     strategy = "auto"                # recommend-stop's strategy
     fail-if = ["val_iou < -0.01"]    # compare --baseline's regression gate (when no --fail-if is given)
+    max-points = 20000               # longer series are judged on a sample of their points (0: never)
 
     [tool.curvecheck.severity]       # per-code severity
     CC203 = "info"
@@ -36,9 +37,9 @@ from .errors import UsageError
 from .vocab import DIRECTIONS, FAIL_ON_LEVELS, STRATEGIES
 
 CONFIG_NAMES = ("curvecheck.toml", "pyproject.toml")
-OPTIONS = ("select", "ignore", "fail-on", "direction", "monitor", "strategy", "fail-if")
+OPTIONS = ("select", "ignore", "fail-on", "direction", "monitor", "strategy", "fail-if", "max-points")
 DEFAULTS: dict[str, Any] = {"select": None, "ignore": None, "fail-on": "error", "direction": {}, "monitor": None,
-                            "strategy": "auto", "fail-if": []}
+                            "strategy": "auto", "fail-if": [], "max-points": None}  # max-points None: curvecheck.reduce's default
 
 
 @dataclass
@@ -145,6 +146,10 @@ def _check_option(key: str, value: Any, source: str) -> Any:
     if key == "strategy":
         if value not in STRATEGIES:
             raise UsageError(f"{where}: expected one of {', '.join(STRATEGIES)}, got {value!r}")
+        return value
+    if key == "max-points":
+        if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+            raise UsageError(f"{where}: expected a whole number >= 0 (0: never reduce), got {value!r}")
         return value
     if key == "direction":
         if not isinstance(value, Mapping) or not all(d in DIRECTIONS for d in value.values()):

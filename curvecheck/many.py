@@ -37,6 +37,7 @@ class LoadSpec:
     live: bool = False  # the recommendation's options (analyze_run)
     monitors: list[str] | None = None
     strategy: str = "auto"
+    max_points: int | None = None  # longer curves judged on a sample (curvecheck.reduce; None: its default)
 
 
 def discover(logs: Iterable[str | Path]) -> list[tuple[Path, str, RunError | None]]:
@@ -84,7 +85,8 @@ def _analyze_one(job: tuple[Path, str, LoadSpec]) -> RunReport | RunError:
     warnings.filterwarnings("ignore", category=RuntimeWarning)  # overflow in absurd logs is reported, not warned
     try:
         return analyze_run(_load(path, name, spec), spec.select, spec.ignore, spec.settings or None,
-                           spec.severities or None, live=spec.live, monitors=spec.monitors, strategy=spec.strategy)
+                           spec.severities or None, live=spec.live, monitors=spec.monitors, strategy=spec.strategy,
+                           max_points=spec.max_points)
     except InputError as exc:
         return RunError(str(path), str(exc))
 

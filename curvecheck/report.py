@@ -13,6 +13,7 @@ import numpy as np
 
 from .findings import at_level
 from .model import Note, Run, Segment, Series, _num
+from .reduce import Reduction
 from .signal import best_index
 
 SCHEMA_VERSION = 1
@@ -71,9 +72,11 @@ class RunReport:
     framework: str = "generic"
     # how the log's framework numbers its epochs, when another count could be confused with it
     numbering: str = ""
+    # long series judged on a sample of their points (curvecheck.reduce); written only when there are
+    reduced: Reduction | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        return {
+        out: dict[str, Any] = {
             "source": self.source, "name": self.name or self.source, "framework": self.framework,
             "format": self.format, "x_axis": self.x_axis,
             "num_points": self.num_points, "epoch_base": self.epoch_base, "numbering": self.numbering,
@@ -86,6 +89,9 @@ class RunReport:
             "recommendation": self.recommendation.to_dict() if self.recommendation else None,
             "lr_verdict": self.lr_verdict.to_dict() if self.lr_verdict else None,
         }
+        if self.reduced is not None:
+            out["reduced"] = self.reduced.to_dict()
+        return out
 
 
 @dataclass

@@ -12,6 +12,7 @@ from typing import Any
 from ..errors import UsageError
 from ..findings import SEVERITIES, SEVERITY_RANK, Finding
 from ..model import Note, Run
+from ..reduce import resolve_max_points
 from .base import Check, CheckSettings, RunContext
 from .data_integrity import DataIntegrity
 from .divergence import Divergence
@@ -89,25 +90,35 @@ def resolve_severities(severities: Mapping[str, str] | None = None, source: str 
 
 def run_checks(run: Run, checks: list[type[Check]] | None = None,
                settings: Mapping[str, Mapping[str, Any] | CheckSettings] | None = None,
-               severities: Mapping[str, str] | None = None) -> tuple[list[Finding], list[Note]]:
+               severities: Mapping[str, str] | None = None, *,
+               max_points: int | None = None) -> tuple[list[Finding], list[Note]]:
     """All findings for one run, most severe first, plus a note naming checks the run is too short for.
 
     ``settings`` maps a check (code or name) to its thresholds (a mapping of overrides, or an already
     resolved ``Check.Settings``); ``severities`` maps a check to the severity its findings get.
+    Curves longer than ``max_points`` are judged on a sample of their points (:mod:`curvecheck.reduce`;
+    None: its default, 0: never); the note of kind ``reduced`` says which.
     """
     resolved = {code: s for code, s in (settings or {}).items() if isinstance(s, CheckSettings)}
     resolved.update(resolve_settings({k: v for k, v in (settings or {}).items()
                                       if not isinstance(v, CheckSettings)}))
     severity_of = resolve_severities(severities)
-    ctx = RunContext.of(run)
+    shared = RunContext.of(run)  # the context of the analysis under way (base.shared_context), if any
+    ctx = shared if shared.max_points == resolve_max_points(max_points) else RunContext(run, max_points)
     chosen = list(checks if checks is not None else CHECKS.values())
     findings: list[Finding] = []
     for cls in chosen:
         if cls.applicable(run):
             findings.extend(cls(resolved.get(cls.code), severity_of.get(cls.code)).findings(ctx))
     findings.sort(key=lambda f: (SEVERITY_RANK[f.severity], f.code))
-    notes = [n for n in (too_short_note(run, chosen), no_validation_note(ctx)) if n is not None]
+    notes = [n for n in (too_short_note(run, chosen), no_validation_note(ctx), reduction_note(ctx)) if n is not None]
     return findings, notes
+
+
+def reduction_note(ctx: RunContext) -> Note | None:
+    """Which long series the checks judged on a sample of their points (:mod:`curvecheck.reduce`)."""
+    reduction = ctx.reduction()
+    return Note("reduced", reduction.note_text(ctx.x_axis)) if reduction else None
 
 
 def no_validation_note(ctx: RunContext) -> Note | None:

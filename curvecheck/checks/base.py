@@ -22,6 +22,7 @@ from ..findings import Evidence, Finding
 from ..metrics import MetricInfo, is_percent
 from ..model import Run, Series
 from ..numbers import fmt, fx  # noqa: F401  (re-exported for the checks)
+from ..reduce import ReducedSeries, Reduction, level_view, peak_view, resolve_max_points, stride
 from ..schedule import LR_DROP_RATIO, LR_SMOOTH_SHARE, Schedule, describe_schedule, lr_profile  # noqa: F401  (re-exported)
 from ..signal import best_index, bin_medians, noise_level, rolling_median
 from ..vocab import BOUNDED_KINDS
@@ -91,6 +92,19 @@ class Curve:
     values: np.ndarray  # raw finite values
     sign: float  # +1 when higher is better, -1 when lower is better
     per_step: bool = False  # values are per-interval medians of a per-step (minibatch) series
+    # the x of every finite logged point when the curve is a sample of them (curvecheck.reduce), else None
+    logged_x: np.ndarray | None = None
+
+    @property
+    def logged(self) -> int:
+        """How many logged points the curve stands for (``n`` unless it is a sample of a long series)."""
+        return self.n if self.logged_x is None else int(self.logged_x.shape[0])
+
+    def logged_after(self, i: int) -> int:
+        """How many logged points come after the curve's point ``i`` (``n - 1 - i`` unless it is a sample)."""
+        if self.logged_x is None:
+            return self.n - 1 - i
+        return int(self.logged_x.shape[0] - np.searchsorted(self.logged_x, self.x[i], side="right"))
 
     @cached_property
     def goodness(self) -> np.ndarray:
@@ -185,9 +199,11 @@ PER_STEP_BINS = 50  # intervals a per-step series is summarised in when there is
 class RunContext:
     """A run plus cached curves and the roles of its series (primary losses, val metrics, LR)."""
 
-    def __init__(self, run: Run):
+    def __init__(self, run: Run, max_points: int | None = None):
         self.run = run
-        self._curves: dict[str, Curve | None] = {}
+        # longer curves are judged on a sample of their points (curvecheck.reduce; None: the default)
+        self.max_points = resolve_max_points(max_points)
+        self._curves: dict[tuple[str, bool], Curve | None] = {}
         self._totals: dict[str, Series | None] = {}
         # roles asked for once per series by several checks: cached, or a run of many tags is quadratic
         self._signals: list[Series] | None = None
@@ -208,21 +224,45 @@ class RunContext:
             self._memo[key] = compute()
         return self._memo[key]
 
-    def curve(self, series: Series | None) -> Curve | None:
+    def curve(self, series: Series | None, peaks: bool = False) -> Curve | None:
         """The series' finite points as a :class:`Curve`; a per-step series (see :meth:`per_step`) is
         summarised as the median of each evaluation interval, so minibatch noise is not judged as
-        spikes, plateaus or oscillation of the model."""
+        spikes, plateaus or oscillation of the model. A curve longer than ``max_points`` is a sample
+        of its points (:func:`curvecheck.reduce.level_view`; ``peaks=True``: the highest point of
+        each stretch, :func:`curvecheck.reduce.peak_view`, for the spike check)."""
         if series is None:
             return None
-        if series.name not in self._curves:
+        key = (series.name, peaks and self.reduced(series))
+        if key not in self._curves:
             finite = series.finite
             sign = {"max": 1.0, "min": -1.0}.get(series.direction, -1.0 if series.kind == "loss" else 1.0)
             x, v = series.x[finite], series.values[finite]
             per_step = self.per_step(series)
+            logged_x = x if self.reduced(series) else None
             if per_step:
                 x, v = bin_medians(x, v, self._evaluation_grid(series))
-            self._curves[series.name] = Curve(series, x, v, sign, per_step) if v.shape[0] >= 1 else None
-        return self._curves[series.name]
+            elif key[1]:
+                x, v = peak_view(x, v, self.max_points)
+            elif logged_x is not None:
+                x, v = level_view(x, v, sign, self.max_points)
+            self._curves[key] = Curve(series, x, v, sign, per_step, logged_x) if v.shape[0] >= 1 else None
+        return self._curves[key]
+
+    def reduced(self, series: Series) -> bool:
+        """True when the checks judge this series on a sample of its points (more finite points than
+        ``max_points``; per-step series are summarised per evaluation interval instead)."""
+        return stride(int(series.finite.sum()), self.max_points) > 1 and not self.per_step(series)
+
+    def reduction(self) -> Reduction | None:
+        """The series of this run judged on a sample, for the report (None: every point judged)."""
+        out = []
+        for s in self.run.signals():
+            if s.kind != "lr" and len(s) and self.reduced(s):
+                points = int(s.finite.sum())
+                analysed = self.curve(s)
+                out.append(ReducedSeries(s.name, points, analysed.n if analysed else 0,
+                                         stride(points, self.max_points)))
+        return Reduction(self.max_points, out) if out else None
 
     @cached_property
     def _sparsest(self) -> Series | None:

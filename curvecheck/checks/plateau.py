@@ -190,9 +190,9 @@ class Plateau(Check):
     def _finding(self, ctx: RunContext, split: str, stalled: list[tuple[Curve, Stall]]) -> Finding:
         c, stall = stalled[0]
         x_best = float(c.x[stall.best_index])
-        length = c.n - 1 - stall.best_index
+        length = c.logged_after(stall.best_index)  # logged points, also when c is a sample of a long series
         ev = self.Evidence(
-            last_significant_best_epoch=x_best, stalled_epochs=length, share_of_run=length / c.n,
+            last_significant_best_epoch=x_best, stalled_epochs=length, share_of_run=length / c.logged,
             noise_sigma=stall.noise, gain_in_window=stall.gain, threshold=stall.threshold,
             k_sigma=self.settings.k_sigma, threshold_basis=stall.basis, also_stalled=[o.name for o, _ in stalled[1:]],
             stalled_since={o.name: float(o.x[st.best_index]) for o, st in stalled})
@@ -230,7 +230,7 @@ class Plateau(Check):
                "level": f"by more than {fmt(ev.threshold)}, a negligible share of its value (noise sigma "
                         f"{fmt(ev.noise_sigma)})"}.get(ev.threshold_basis, f"beyond noise (sigma {fmt(ev.noise_sigma)})")
         msg = (f"{c.name} has not improved {why} since {unit} "
-               f"{fx(ev.last_significant_best_epoch)}: {ev.stalled_epochs} of {c.n} {unit}s")
+               f"{fx(ev.last_significant_best_epoch)}: {ev.stalled_epochs} of {c.logged} {unit}s")
         msg += " (medians per evaluation interval of a per-step series)." if c.per_step else "."
         if ev.also_stalled:
             msg += " Also stalled: " + ", ".join(f"{n} (since {fx(ev.stalled_since[n])})"

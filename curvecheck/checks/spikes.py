@@ -67,7 +67,7 @@ class Spikes(Check):
         for s in ctx.signals():
             if s.kind != "loss":
                 continue
-            c = ctx.curve(s)
+            c = ctx.curve(s, peaks=True)  # a long loss: the highest point of each stretch
             if c is None or c.n < self.min_points:
                 continue
             idx = self._spikes(c)

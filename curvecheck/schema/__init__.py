@@ -44,6 +44,8 @@ _EXTRA = {
     "GateResult": {"passed": {"type": "boolean"},
                    "metrics": {"type": "array", "items": {"$ref": "#/$defs/MetricDelta"}}},
 }
+# Fields written only when they have a value (absent otherwise, so older documents stay as they were).
+_OPTIONAL = {("RunReport", "reduced")}
 # Fields whose Python type is loose but whose JSON shape is fixed.
 _REFS = {
     ("RunReport", "findings"): {"type": "array", "items": {"$ref": "#/$defs/Finding"}},
@@ -98,7 +100,8 @@ def _type_schema(tp: Any, defs: dict[str, Any]) -> dict[str, Any]:
 
 
 def _define(cls: type, defs: dict[str, Any], name: str | None = None) -> str:
-    """Add the object schema of a dataclass to ``defs`` (every JSON field required, no others)."""
+    """Add the object schema of a dataclass to ``defs`` (every JSON field required but the ``_OPTIONAL``
+    ones, no others)."""
     name = name or cls.__qualname__.replace(".", "")  # nested parts: LRScheduleDrop, not Drop
     if name in defs:
         return name
@@ -108,12 +111,16 @@ def _define(cls: type, defs: dict[str, Any], name: str | None = None) -> str:
     for f in dataclasses.fields(cls):
         if f.name in _NOT_IN_JSON.get(cls.__name__, ()):
             continue
-        schema = _REFS.get((cls.__name__, f.name)) or _type_schema(hints[f.name], defs)
+        hint = hints[f.name]
+        if (cls.__name__, f.name) in _OPTIONAL:  # absent rather than null: the type without None
+            hint = typing.Union[tuple(a for a in typing.get_args(hint) if a is not type(None))]
+        schema = _REFS.get((cls.__name__, f.name)) or _type_schema(hint, defs)
         if (cls.__name__, f.name) in _ENUMS:
             schema = {"enum": list(_ENUMS[cls.__name__, f.name])}
         props[f.name] = schema
     props.update(_EXTRA.get(cls.__name__, {}))
-    defs[name] = {"type": "object", "properties": props, "required": list(props), "additionalProperties": False}
+    required = [p for p in props if (cls.__name__, p) not in _OPTIONAL]
+    defs[name] = {"type": "object", "properties": props, "required": required, "additionalProperties": False}
     if cls.__doc__ and not cls.__doc__.startswith(f"{cls.__name__}("):
         defs[name]["description"] = " ".join(cls.__doc__.split())
     return name
