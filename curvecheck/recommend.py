@@ -175,10 +175,14 @@ def _settings_from(name: str, v: np.ndarray, direction: str, sigma: float, unit:
     span = float(g.max() - g[0])
     threshold = max(2 * sigma, 0.01 * span) if span > 0 else 2 * sigma
     anchor, last, longest = g[0], 0, 0
-    for i in range(1, g.shape[0]):
+    # Speed (10^6 points): with threshold >= 0 every new anchor is a strict running record (the anchor
+    # plus the threshold is never below an earlier value), so only records are scanned, with the same
+    # float operations (the same proof as Curve.significant_bests).
+    records = np.flatnonzero(g[1:] > np.maximum.accumulate(g)[:-1]) + 1 if threshold >= 0 else range(1, g.shape[0])
+    for i in records:
         if g[i] > anchor + threshold:
-            longest = max(longest, i - last)
-            anchor, last = g[i], i
+            longest = max(longest, int(i) - last)
+            anchor, last = g[i], int(i)
     patience = max(5, longest + 2)
     min_delta = float(f"{2 * sigma:.1g}") if sigma > 0 else 0.0
     rlr_patience = max(2, patience // 2)

@@ -258,7 +258,34 @@ def bin_medians(x: np.ndarray, values: np.ndarray, edges: np.ndarray) -> tuple[n
     """
     x = np.asarray(x, dtype=np.float64)
     values = np.asarray(values, dtype=np.float64)
-    bounds = np.concatenate([[-np.inf], np.asarray(edges, dtype=np.float64)])
+    edges = np.asarray(edges, dtype=np.float64)
+    if np.isnan(edges).any() or not np.all(edges[1:] >= edges[:-1]):  # unsorted or NaN edges: the plain scan
+        return _bin_medians_scan(x, values, edges)
+    # Speed (10^6 steps x 10^3 evaluations was a 10^9-cell scan): each finite point's interval by
+    # binary search, then the middle of each interval's sorted values, with np.median's arithmetic
+    # (as _row_medians); same numbers as the scan below (checked bit for bit on random curves).
+    keep = np.isfinite(values) & (x > -np.inf)  # x = -inf or NaN lies in no interval
+    xk, vk = x[keep], values[keep]
+    if xk.shape[0] == 0:
+        return np.array([]), np.array([])
+    group = np.searchsorted(edges, xk, side="left")  # edges[g-1] < x <= edges[g]; g == len(edges): after the last
+    order = np.lexsort((vk, group))
+    group_sorted, v_sorted = group[order], vk[order]
+    starts = np.flatnonzero(np.r_[True, group_sorted[1:] != group_sorted[:-1]])
+    counts = np.diff(np.r_[starts, group_sorted.shape[0]])
+    lo = v_sorted[starts + (counts - 1) // 2]
+    hi = v_sorted[starts + counts // 2]
+    with np.errstate(over="ignore", invalid="ignore"):
+        medians = np.where(counts % 2 == 1, hi + 0.0, (lo + hi + 0.0) / 2)
+    ids = group_sorted[starts]
+    xs = edges[np.minimum(ids, max(edges.shape[0] - 1, 0))] if edges.shape[0] else np.empty(ids.shape[0])
+    if ids[-1] == edges.shape[0]:  # the points after the last edge sit at the last of them in log order
+        xs[-1] = xk[group == edges.shape[0]][-1]
+    return xs.astype(np.float64), medians
+
+
+def _bin_medians_scan(x: np.ndarray, values: np.ndarray, edges: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    bounds = np.concatenate([[-np.inf], edges])
     xs, vs = [], []
     for lo, hi in itertools.pairwise(bounds):
         inside = (x > lo) & (x <= hi) & np.isfinite(values)
