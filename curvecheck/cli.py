@@ -176,8 +176,9 @@ def analyze(
     live: bool = typer.Option(False, "--live", help="Training is still running: the recommendation says STOP NOW "
                                                     "or CONTINUE. Default: a finished run."),
     max_points: Optional[int] = typer.Option(None, "--max-points", min=0, show_default=False,
-                                             help="Judge longer series on a sample of their points (default "
-                                                  "20000; 0: every point, slow on 10^6 points)."),
+                                             help="Judge series longer than N points on a sample of their points "
+                                                  "(default: the max-points setting, see 'curvecheck config'; 0: "
+                                                  "every point, slow on 10^6 points)."),
     sets: Optional[List[str]] = typer.Option(None, "--set", metavar="CHECK.SETTING=VALUE", help=_SET_HELP),
     config_file: Optional[Path] = typer.Option(None, "--config", help=_CONFIG_HELP),
     isolated: bool = typer.Option(False, "--isolated", help="Ignore config files."),

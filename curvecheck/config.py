@@ -34,12 +34,13 @@ from pathlib import Path
 from typing import Any
 
 from .errors import UsageError
+from .reduce import MAX_POINTS
 from .vocab import DIRECTIONS, FAIL_ON_LEVELS, STRATEGIES
 
 CONFIG_NAMES = ("curvecheck.toml", "pyproject.toml")
 OPTIONS = ("select", "ignore", "fail-on", "direction", "monitor", "strategy", "fail-if", "max-points")
 DEFAULTS: dict[str, Any] = {"select": None, "ignore": None, "fail-on": "error", "direction": {}, "monitor": None,
-                            "strategy": "auto", "fail-if": [], "max-points": None}  # max-points None: curvecheck.reduce's default
+                            "strategy": "auto", "fail-if": [], "max-points": MAX_POINTS}
 
 
 @dataclass

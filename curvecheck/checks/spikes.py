@@ -22,7 +22,9 @@ class Spikes(Check):
     run's range. The first ``skip_first`` epochs are not judged (start-up), nor is the last point
     (it cannot come back yet). A loss that can be zero or negative (no level to compare with) needs a
     jump of ``k_sigma`` local noise levels instead. Per-step (minibatch) series are judged on the median
-    of each evaluation interval, so minibatch noise is not a spike.
+    of each evaluation interval, so minibatch noise is not a spike. A loss longer than ``max-points``
+    points is judged on the highest point of each stretch of k points (at its own epoch), so no spike
+    is sampled away; a burst shorter than a stretch then counts as one spike.
 
     Why it matters: isolated spikes usually come from a few bad batches (outliers, label noise,
     an exploding gradient) or a learning rate near the edge of stability. A spike in the validation
