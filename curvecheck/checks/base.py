@@ -204,6 +204,7 @@ class RunContext:
         # longer curves are judged on a sample of their points (curvecheck.reduce; None: the default)
         self.max_points = resolve_max_points(max_points)
         self._curves: dict[tuple[str, bool], Curve | None] = {}
+        self._reduced: dict[str, bool] = {}
         self._totals: dict[str, Series | None] = {}
         # roles asked for once per series by several checks: cached, or a run of many tags is quadratic
         self._signals: list[Series] | None = None
@@ -251,7 +252,10 @@ class RunContext:
     def reduced(self, series: Series) -> bool:
         """True when the checks judge this series on a sample of its points (more finite points than
         ``max_points``; per-step series are summarised per evaluation interval instead)."""
-        return stride(int(series.finite.sum()), self.max_points) > 1 and not self.per_step(series)
+        if series.name not in self._reduced:
+            self._reduced[series.name] = (stride(int(series.finite.sum()), self.max_points) > 1
+                                          and not self.per_step(series))
+        return self._reduced[series.name]
 
     def reduction(self) -> Reduction | None:
         """The series of this run judged on a sample, for the report (None: every point judged)."""

@@ -30,11 +30,11 @@ def _band(c: Curve, first: int) -> float:
 def stuck_stretch(c: Curve, min_len: int) -> tuple[int, int] | None:
     """The longest stretch (first, last index) where the metric stays within one quantum (its step,
     1/n_val for an accuracy) of the stretch's first value, when it has at least ``min_len`` points."""
-    q = stuck_quantum(c)
-    v = c.values
+    q = float(stuck_quantum(c))
+    v = c.values.tolist()  # Speed: the scan on Python floats (same IEEE arithmetic, ~10x fewer ns a point)
     best, start = (0, -1), 0
-    for i in range(1, v.shape[0] + 1):
-        if i == v.shape[0] or abs(v[i] - v[start]) > q:
+    for i in range(1, len(v) + 1):
+        if i == len(v) or abs(v[i] - v[start]) > q:
             if i - start > best[1] - best[0] + 1:
                 best = (start, i - 1)
             start = i
