@@ -12,6 +12,7 @@ from typer.testing import CliRunner
 
 import curvecheck
 from curvecheck.api import analyze_run
+from curvecheck.checks import EVERY_POINT
 from curvecheck.cli import app
 from curvecheck.reduce import level_view, peak_view
 
@@ -45,6 +46,9 @@ def _curves(kind: str):
         train[int(0.6 * N):] += np.exp(np.linspace(0, 12, N - int(0.6 * N))) * 0.01
         val[int(0.6 * N):] += np.exp(np.linspace(0, 12, N - int(0.6 * N))) * 0.01
         train[int(0.9 * N) + 7:] = np.nan  # the loss blows up to NaN at one exact step
+    elif kind == "iou_zero":  # the loss falls, the IoU stays 0: never learned the foreground
+        train = 0.7 * np.exp(-6 * t) + 0.3 + noise(0.005)
+        val = 0.7 * np.exp(-6 * t) + 0.32 + noise(0.005)
     else:  # spiking: a few single-point spikes on a calm decaying loss
         val = 2.0 * np.exp(-6 * t) + 0.2 + noise(0.005)
         train = 2.0 * np.exp(-6 * t) + 0.2 + noise(0.005)
@@ -53,24 +57,33 @@ def _curves(kind: str):
     return train, val
 
 
+def _run(tmp_path, kind: str):
+    train, val = _curves(kind)
+    extra = {"val_iou": np.zeros(N)} if kind == "iou_zero" else {}
+    return _write(tmp_path, kind, loss=train, val_loss=val, **extra)
+
+
 def _findings(report):
     return {(f.code, tuple(f.series)) for f in report.findings}
 
 
 @pytest.mark.parametrize("kind,expected", [("overfitting", "CC201"), ("plateau", "CC202"),
-                                           ("diverging", "CC102"), ("spiking", "CC103")])
+                                           ("diverging", "CC102"), ("spiking", "CC103"), ("iou_zero", "CC104")])
 def test_reduced_analysis_finds_what_the_full_one_finds(tmp_path, kind, expected):
-    train, val = _curves(kind)
-    run = _write(tmp_path, kind, loss=train, val_loss=val)
+    run = _run(tmp_path, kind)
     full = analyze_run(run, max_points=0)
     reduced = analyze_run(run, max_points=LIMIT)
     assert expected in {code for code, _ in _findings(full)}
     assert _findings(reduced) == _findings(full)
+    # NaN/inf, divergence and integrity are judged on every point: the very same findings
+    assert ([f.to_dict() for f in reduced.findings if f.code in EVERY_POINT]
+            == [f.to_dict() for f in full.findings if f.code in EVERY_POINT])
     # the summary and the recommendation read every point: identical
     assert [s.to_dict() for s in reduced.series] == [s.to_dict() for s in full.series]
     assert reduced.recommendation.to_dict() == full.recommendation.to_dict()
     assert full.reduced is None and reduced.reduced is not None
-    assert {s.name: s.every for s in reduced.reduced.series} == {"loss": 6, "val_loss": 6}
+    assert reduced.lr_verdict.verdict == full.lr_verdict.verdict
+    assert {s.name: s.every for s in reduced.reduced.series} == {name: 6 for name in run.series if name != "epoch"}
 
 
 def test_nan_step_and_spike_steps_are_the_logged_ones(tmp_path):

@@ -33,6 +33,11 @@ CHECKS: dict[str, type[Check]] = {c.code: c for c in (
     Undertrained, LRSchedule, SuspiciousValidation, DataIntegrity,
 )}
 
+# Checks that judge every logged point even on a series longer than max-points (curvecheck.reduce): where
+# a NaN/inf appears, how far a divergence went, which steps repeat or leave [0, 1]. They are cheap (numpy
+# passes), and a sample would move or hide exactly what they report.
+EVERY_POINT = {NonFinite.code, Divergence.code, DataIntegrity.code}
+
 
 def find_check(key: str) -> type[Check] | None:
     """A check by code (case-insensitive) or kebab name."""
@@ -105,11 +110,13 @@ def run_checks(run: Run, checks: list[type[Check]] | None = None,
     severity_of = resolve_severities(severities)
     shared = RunContext.of(run)  # the context of the analysis under way (base.shared_context), if any
     ctx = shared if shared.max_points == resolve_max_points(max_points) else RunContext(run, max_points)
+    every_point = RunContext(run, 0) if ctx.reduction() else ctx
     chosen = list(checks if checks is not None else CHECKS.values())
     findings: list[Finding] = []
     for cls in chosen:
         if cls.applicable(run):
-            findings.extend(cls(resolved.get(cls.code), severity_of.get(cls.code)).findings(ctx))
+            check = cls(resolved.get(cls.code), severity_of.get(cls.code))
+            findings.extend(check.findings(every_point if cls.code in EVERY_POINT else ctx))
     findings.sort(key=lambda f: (SEVERITY_RANK[f.severity], f.code))
     notes = [n for n in (too_short_note(run, chosen), no_validation_note(ctx), reduction_note(ctx)) if n is not None]
     return findings, notes

@@ -307,6 +307,13 @@ class RunContext:
     def x_axis(self) -> str:
         return self.run.x_axis
 
+    @cached_property
+    def num_points(self) -> int:
+        """The run's length as the checks see it: :attr:`Run.num_points`, or, when long series are judged on
+        a sample of their points, the longest sample (so shares of the run index the sampled curves)."""
+        sampled = [c.n for s in self.signals() if self.reduced(s) and (c := self.curve(s)) is not None]
+        return max(sampled) if sampled else self.run.num_points
+
     def signals(self) -> list[Series]:
         if self._signals is None:
             self._signals = [s for s in self.run.signals() if s.kind != "lr" and len(s)]

@@ -212,7 +212,7 @@ class NeverLearned(Check):
             return [self._nan(ctx, loss)]
         c = self._epoch_like(ctx, ctx.curve(loss))
         frozen = self._frozen(c) if c is not None and c.n >= self.min_points else None
-        start = frozen if frozen is not None else min(self._head(ctx.run.num_points), max(ctx.run.num_points - 3, 0))
+        start = frozen if frozen is not None else min(self._head(ctx.num_points), max(ctx.num_points - 3, 0))
         trivial = self._trivial_metrics(ctx, start, c)
         if self._learned_before(ctx):
             return []  # it learned, then collapsed: divergence, not a run that never learned
@@ -313,7 +313,7 @@ class NeverLearned(Check):
             split_loss = ctx.curve(ctx.primary_loss(split)) or loss
             for m in ctx.metrics(split):
                 c = ctx.curve(m)
-                if c is None or c.n < self.min_points or c.n != ctx.run.num_points and c.n < 3 + start:
+                if c is None or c.n < self.min_points or c.n != ctx.num_points and c.n < 3 + start:
                     continue
                 level = float(median(split_loss.values[start:])) if split_loss is not None else None
                 t = trivial_value(c, start, level, self.settings.zero_level)
