@@ -33,7 +33,9 @@ def _write(tmp_path, name: str, **cols: np.ndarray):
 def _curves(kind: str):
     rng = np.random.default_rng(1)
     t = np.arange(N) / N
-    noise = lambda s: rng.normal(0, s, N)  # noqa: E731
+    def noise(s: float) -> np.ndarray:
+        return rng.normal(0, s, N)
+
     train = 2.0 * np.exp(-6 * t) + 0.1 + noise(0.01)
     if kind == "overfitting":
         val = 0.5 + 2.0 * np.exp(-8 * t) + 1.2 * np.clip(t - 0.35, 0, None) + noise(0.01)

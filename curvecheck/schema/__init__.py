@@ -113,7 +113,7 @@ def _define(cls: type, defs: dict[str, Any], name: str | None = None) -> str:
             continue
         hint = hints[f.name]
         if (cls.__name__, f.name) in _OPTIONAL:  # absent rather than null: the type without None
-            hint = typing.Union[tuple(a for a in typing.get_args(hint) if a is not type(None))]
+            hint = next(a for a in typing.get_args(hint) if a is not type(None))
         schema = _REFS.get((cls.__name__, f.name)) or _type_schema(hint, defs)
         if (cls.__name__, f.name) in _ENUMS:
             schema = {"enum": list(_ENUMS[cls.__name__, f.name])}
