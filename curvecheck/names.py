@@ -106,6 +106,8 @@ def terminal_safe(obj: T) -> T:
     if isinstance(obj, dict):
         return {terminal_safe(k): terminal_safe(v) for k, v in obj.items()}  # type: ignore[return-value]
     if isinstance(obj, (list, tuple)):
+        if {*map(type, obj)} <= {float}:  # speed: a series' values (10^6 of them) hold no text
+            return type(obj)(obj)  # type: ignore[return-value]
         return type(obj)(terminal_safe(v) for v in obj)  # type: ignore[return-value]
     if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
         changes = {f.name: terminal_safe(getattr(obj, f.name)) for f in dataclasses.fields(obj) if f.init}

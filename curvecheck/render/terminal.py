@@ -8,6 +8,7 @@ import sys
 import textwrap
 from typing import IO
 
+import numpy as np
 from rich.console import Console
 from rich.table import Table
 from rich.text import Text
@@ -30,10 +31,11 @@ def sparkline(values: list[float], width: int = 24, ascii_only: bool = False) ->
     # bucket i covers values[n*i/cells : n*(i+1)/cells]: every point falls in exactly one bucket
     edges = [n * i // cells for i in range(cells + 1)]
     means = []
+    array = np.asarray(values, dtype=np.float64)  # speed: 10^6 points; the same sums, left to right
     for a, b in zip(edges[:-1], edges[1:]):
-        bucket = values[a:b]
+        bucket = array[a:b]
         # halves keep values near 1e308 from overflowing to inf in the sum
-        means.append(sum(v / 2 for v in bucket) / len(bucket) if all(math.isfinite(v) for v in bucket) else None)
+        means.append(sum((bucket / 2).tolist()) / len(bucket) if np.isfinite(bucket).all() else None)
     finite = [m for m in means if m is not None]
     if not finite:
         return missing * len(means)
