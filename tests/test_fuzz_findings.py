@@ -1,5 +1,8 @@
 """What the reader fuzz suite (tests/test_fuzz_readers.py) found, each reproduced as a test before the fix."""
 
+import subprocess
+import sys
+
 import pytest
 
 import curvecheck
@@ -103,3 +106,15 @@ def test_a_newline_inside_a_quoted_header_name_does_not_change_the_format(tmp_pa
     path.write_bytes(src.replace(b"lr-Adam", b'"lr\nAdam"', 1))
     run = curvecheck.load(path)
     assert run.format == "lightning_csv" and "step" not in run.series and "lr\nAdam" in run.series
+
+
+def test_a_denormal_accuracy_and_values_near_float_max_are_reported_not_crashed(tmp_path):
+    # found by the output fuzz: acc 0,0,1,1,5e-324 made 1/level overflow in the never-learned check;
+    # many values near +-1.7e308 made the sparkline's bucket sums overflow
+    from curvecheck.render.terminal import sparkline
+
+    log = tmp_path / "den.csv"
+    log.write_text("epoch,loss,acc\n0,1,0\n1,0.9,0\n2,0.8,1\n3,0.7,1\n4,0.6,5e-324\n")
+    res = subprocess.run([sys.executable, "-m", "curvecheck", "analyze", str(log)], capture_output=True, text=True)
+    assert res.returncode in (0, 1) and "Traceback" not in res.stderr and "error" not in res.stderr.lower()
+    assert sparkline([1.7e308] * 5 + [-1.7e308] * 5, 4) == "██▁▁"

@@ -110,7 +110,7 @@ def trivial_value(c: Curve, start: int, loss_level: float | None, zero_level: fl
     if kind != "accuracy" or loss_level is None:
         return None
     level = float(median(part))
-    if not 0 < level < 0.99:
+    if not 1e-6 < level < 0.99:  # (a denormal accuracy would make 1 / level overflow)
         return None
     step = resolution(c.values)
     prior = binary_entropy(level)

@@ -35,12 +35,17 @@ def sparkline(values: list[float], width: int = 24, ascii_only: bool = False) ->
     for a, b in zip(edges[:-1], edges[1:]):
         bucket = array[a:b]
         # halves keep values near 1e308 from overflowing to inf in the sum
-        means.append(sum((bucket / 2).tolist()) / len(bucket) if np.isfinite(bucket).all() else None)
+        mean = sum((bucket / 2).tolist()) / len(bucket) if np.isfinite(bucket).all() else None
+        if mean is not None and not math.isfinite(mean):  # many values near 1e308: divide before adding
+            mean = sum((bucket / len(bucket) / 2).tolist())
+        means.append(mean)
     finite = [m for m in means if m is not None]
     if not finite:
         return missing * len(means)
     lo, hi = min(finite), max(finite)
     span = hi - lo or 1.0
+    if not math.isfinite(span):  # -1e308 .. 1e308: scale first
+        lo, span, means = lo / 4, hi / 4 - lo / 4, [None if m is None else m / 4 for m in means]
     return "".join(missing if m is None else bars[min(7, int((m - lo) / span * 7.999))] for m in means)
 
 
