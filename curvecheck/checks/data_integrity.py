@@ -121,7 +121,8 @@ class DataIntegrity(Check):
                 out.append(self.finding(
                     series=[s.name], epochs={"start": xs[0], "end": xs[-1]},
                     message=(f"{s.name} leaves [0, 1] at {int(bad.sum())} {ctx.x_axis}(s) (max {fmt(v.max())}, "
-                             f"min {fmt(v.min())}): a {s.kind} cannot do that, so the metric has a bug."),
+                             f"min {fmt(v.min())}): {'an' if s.kind[:1] in 'aeiou' else 'a'} {s.kind} cannot do that, "
+                             "so the metric has a bug."),
                     evidence=self.RangeEvidence(float(v.max()), float(v.min()), int(bad.sum())),
                     advice="Fix the metric implementation (averaging over batches, smoothing terms, thresholds)."))
         return out
