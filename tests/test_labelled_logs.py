@@ -35,9 +35,6 @@ KNOWN_MISSES = {
     # val_loss is 1.5e8-7.9e8 from epoch 0 (an explosion inside epoch 0): never far above its running best
     # for long (Lightning; readable once the Lightning reader lands)
     ("ML-Ops-Burnsides-Bit-grape_vine_classification_group_51__version_7_metrics.csv", "divergence"),
-    # a lone Keras TensorBoard validation/ folder is read as training (issue 10 item 8, the reader's side)
-    ("IsomorphicAlgo-Histopathologic-Cancer-Detection-Deep-Mo__events.out.tfevents.1780015986.BALGARATH.38868.4.v2",
-     "oscillation"),
 }
 
 

@@ -9,7 +9,7 @@ import curvecheck
 from curvecheck.errors import InputError
 from curvecheck.readers.tensorboard import find_runs
 
-from .conftest import WRITTEN
+from .conftest import CORPUS, WRITTEN
 
 
 def test_add_scalars_sub_folders_pair_as_train_and_val():
@@ -83,3 +83,23 @@ def test_many_runs_discovery_keeps_add_scalars_folders_in_their_run(logdir):
 
     found = [p.relative_to(logdir).as_posix() for p, why in expand([logdir]) if why is None]
     assert found == [p.relative_to(logdir).as_posix() for p in find_runs(logdir)]
+
+
+def test_a_keras_validation_file_outside_its_folder_is_read_as_validation():
+    # a Keras TensorBoard validation event file copied out of validation/ (as the corpus stores it):
+    # epoch_* and evaluation_*_vs_iterations tags; read per epoch as val_*, not mixed with the per-iteration tags
+    run = curvecheck.load(CORPUS / "tensorboard" / ("IsomorphicAlgo-Histopathologic-Cancer-Detection-Deep-Mo__"
+                                                    "events.out.tfevents.1780015986.BALGARATH.38868.4.v2"))
+    assert run.x_axis == "epoch" and run.framework == "keras"
+    assert {"val_loss", "val_accuracy"} <= set(run.series) and not any("vs_iterations" in n for n in run.series)
+    assert any(n.kind == "keras_split" for n in run.notes)
+    assert run["val_loss"].x.tolist() == list(range(15))
+
+
+def test_ultralytics_tensorboard_gets_the_fitness_monitor_like_its_results_csv():
+    from curvecheck.api import recommend_stop
+
+    tb = curvecheck.load(next((CORPUS / "tensorboard").glob("Grafit-Kil-helmet-detection-yolov5__events*")))
+    csv_run = curvecheck.load(CORPUS / "yolo_csv/Grafit-Kil-helmet-detection-yolov5__results.csv")
+    assert tb.framework == "ultralytics" and "fitness" in tb.series
+    assert recommend_stop(tb).epoch == recommend_stop(csv_run).epoch == 144

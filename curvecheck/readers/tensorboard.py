@@ -991,9 +991,17 @@ def _read_tensorboard(path: Path, segment: int | None, directions: dict[str, str
         split_dir = folder.split("/")[-1] if folder else f.parent.name
         folders[f] = (folder, split_dir, _add_scalars_key(folder, set(data)) if "/" not in folder and folder else None)
     all_tags = {t for _, d in per_file for t in d}
-    keras_layout = (bool(all_tags) and all(t.startswith(("epoch_", "batch_", "evaluation_")) for t in all_tags)
-                    and any(t.startswith("epoch_") for t in all_tags)
-                    and all(sd in _KERAS_SPLIT_DIRS for _, sd, _ in folders.values()))
+    keras_tags = (bool(all_tags) and all(t.startswith(("epoch_", "batch_", "evaluation_")) for t in all_tags)
+                  and any(t.startswith("epoch_") for t in all_tags))
+    if keras_tags and not path.is_dir() and folders[path][1] not in _KERAS_SPLIT_DIRS:
+        # one Keras event file moved out of its train/ or validation/ folder: only the validation
+        # file holds evaluation_*_vs_iterations tags
+        split = "validation" if any(t.startswith("evaluation_") for t in all_tags) else "train"
+        folders[path] = ("", split, None)
+        notes.append(Note("keras_split", f"Keras TensorBoard file outside a train/ or validation/ folder: read as "
+                                         f"the {split} file ({'it has' if split == 'validation' else 'no'} "
+                                         f"evaluation_* tags)"))
+    keras_layout = keras_tags and all(sd in _KERAS_SPLIT_DIRS for _, sd, _ in folders.values())
     multiple = len({fo for fo, _, _ in folders.values()}) > 1
     merged: dict[str, list] = {}
     skipped: set[str] = set()
@@ -1061,6 +1069,12 @@ def _assemble(path: Path, merged: dict[str, list], keras_layout: bool, segment: 
         note.message = note.message.replace("appended runs", "segments (the step went backwards: a restart)")
         note.message += f" Restarted series: {', '.join(restart_notes[:5])}" + (" ..." if len(restart_notes) > 5 else "")
         notes.append(note)
-    return Run(source=str(path), format="tensorboard", x_axis=x_axis, series=series, notes=notes,
-               segments=longest_segments, selected_segment=segment if longest_segments else None,
-               epoch_base=0)
+    run = Run(source=str(path), format="tensorboard", x_axis=x_axis, series=series, notes=notes,
+              segments=longest_segments, selected_segment=segment if longest_segments else None,
+              epoch_base=0, framework="keras" if keras_layout else "generic")
+    if any(name.startswith(("metrics/mAP", "metrics/accuracy_top1")) for name in series):
+        from .ultralytics import add_fitness
+
+        run.framework = "ultralytics"  # Ultralytics' TensorBoard callback: the same tags as results.csv
+        add_fitness(run)
+    return run
