@@ -7,6 +7,7 @@ built the way ModelCheckpoint builds it.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -169,6 +170,16 @@ def _suggest_before_divergence(s: Series, direction: str, limit: float, what: st
     return _settings_from(s.name, before, direction, sigma, unit, f"{what}: its noise sigma around its best before")
 
 
+def _round_down(x: float) -> float:
+    """``x`` to one significant digit, rounded down (0.26 -> 0.2): a min_delta above the threshold the
+    stalls were measured with would make EarlyStopping miss improvements the patience was sized for
+    (0.26 rounded to 0.3 stopped a real run at epoch 6, keeping epoch 1 instead of 15)."""
+    if not x > 0 or not math.isfinite(x):
+        return 0.0
+    scale = 10.0 ** math.floor(math.log10(x))
+    return float(f"{math.floor(x / scale + 1e-9) * scale:.1g}")
+
+
 def _settings_from(name: str, v: np.ndarray, direction: str, sigma: float, unit: str, noise_words: str
                    ) -> dict[str, Any]:
     g = v if direction == "max" else -v
@@ -184,14 +195,15 @@ def _settings_from(name: str, v: np.ndarray, direction: str, sigma: float, unit:
             longest = max(longest, int(i) - last)
             anchor, last = g[i], int(i)
     patience = max(5, longest + 2)
-    min_delta = float(f"{2 * sigma:.1g}") if sigma > 0 else 0.0
+    min_delta = _round_down(2 * sigma)
     rlr_patience = max(2, patience // 2)
     return {
         "patience": patience, "min_delta": min_delta, "noise_sigma": sigma,
         "longest_stall_before_improvement": longest,
         "reason": (f"the longest stall of {name} that was later followed by a real improvement lasted "
                    f"{longest} {unit}s, so patience {patience}; "
-                   f"{noise_words} is {sigma:.3g}, so min_delta {min_delta:g} (2 sigma) ignores noise wiggles."),
+                   f"{noise_words} is {sigma:.3g}, so min_delta {min_delta:g} (2 sigma, rounded down) ignores noise "
+                   "wiggles."),
         "keras": (f"keras.callbacks.EarlyStopping(monitor='{name}', mode='{direction}', patience={patience}, "
                   f"min_delta={min_delta:g}, restore_best_weights=True)"),
         "keras_reduce_lr": (f"keras.callbacks.ReduceLROnPlateau(monitor='{name}', mode='{direction}', "

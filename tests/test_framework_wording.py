@@ -82,8 +82,9 @@ def test_ultralytics_numbering_follows_the_results_csv():
     assert "from 1 as Ultralytics writes and prints them" in analyze(YOLO_FROM_1)
     assert "curvecheck.callbacks" not in text
     overfit = analyze(YOLO_OVERFIT)
-    assert "Keep the checkpoint from epoch 44 (weights/best.pt: Ultralytics keeps the epoch with the best fitness" \
-           in overfit
+    # the checkpoint to keep is best.pt's epoch (best fitness, 20), as the recommendation says; not val/loss's 44
+    assert "Keep the checkpoint from epoch 20 (weights/best.pt: Ultralytics keeps the epoch with the best fitness" \
+           in overfit and "by fitness, best at epoch 20" in overfit and "keep epoch 20" in overfit
 
 
 def test_plain_torch_tensorboard_gets_framework_neutral_advice():

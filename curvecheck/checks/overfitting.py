@@ -6,7 +6,7 @@ import numpy as np
 
 from .. import findings
 from ..findings import Finding
-from ..signal import noise_level
+from ..signal import best_index, noise_level
 from .base import Check, CheckSettings, Curve, RunContext, fmt, fx, setting, slope_t
 
 
@@ -173,7 +173,13 @@ class Overfitting(Check):
         from ..advice import callback_framework, keep_best
 
         keep = keep_best(callback_framework(ctx.run), val.name, "max" if val.sign > 0 else "min")
-        advice = (f"Keep the checkpoint from {unit} {fx(ev.raw_best_epoch)} ({keep}); add regularisation "
+        keep_x = ev.raw_best_epoch
+        own = ctx.run.series.get(ctx.run.meta.get("monitor", ""))
+        if own is not None and own.finite.any():  # the framework keeps its best checkpoint by its own score
+            index = best_index(own.values, own.direction)
+            keep_x = float(own.x[index]) if index is not None else keep_x
+            keep += f"; by {own.name}, best at {unit} {fx(keep_x)}"
+        advice = (f"Keep the checkpoint from {unit} {fx(keep_x)} ({keep}); add regularisation "
                   f"(dropout, weight decay, augmentation) or more data.")
         if ev.metric_still_improving:
             advice += (f" Since {ev.metric_still_improving} still improves, the model is growing over-confident "
