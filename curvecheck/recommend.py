@@ -427,6 +427,14 @@ def _fill_comparisons(rec: Recommendation, run: Run, mons, kept: int, smooth: fl
                     })
 
 
+def _points_word(x: np.ndarray, unit: str) -> str:
+    """What a count of the monitor's points is: epochs when it has one per epoch, else evaluations
+    (an eval every 500 steps, Lightning's check_val_every_n_epoch)."""
+    if unit == "epoch" and x.shape[0] and int(round(x[-1] - x[0])) + 1 == x.shape[0]:
+        return "epochs"
+    return "evaluations"
+
+
 def _fill_stop(rec: Recommendation, run: Run, mons, result: StopResult, x, kept: int, hindsight: int,
                strategy: str, live: bool) -> None:
     primary = mons[0][0]
@@ -450,9 +458,14 @@ def _fill_stop(rec: Recommendation, run: Run, mons, result: StopResult, x, kept:
     elif live:
         rec.status = "continue"
         rec.reason = f"{head}. Continue: no stop signal yet from the {strategy} rule."
+    elif primary.split != "val" and not any(s.split == "val" for s in run.signals()):
+        # a training loss keeps falling as the model memorises: a stop rule on it says nothing about the
+        # checkpoint to keep (a rule that fired before a 600x drop in the loss would read as advice)
+        rec.reason = f"{head}. No stop rule is applied to a training curve (there is no validation curve)."
+        rec.stop_epoch, rec.saved_epochs = None, 0
     elif result.stopped:
         rec.reason = (f"{head}. The {strategy} rule would have stopped at {unit} {fx(x[result.stop_index])}, saving "
-                      f"{rec.saved_epochs} of {n} {unit}s ({result.reason or 'patience exhausted'}).")
+                      f"{rec.saved_epochs} of {n} {_points_word(x, unit)} ({result.reason or 'patience exhausted'}).")
     else:
         rec.reason = f"{head}. The {strategy} rule would not have stopped before the end of the log."
     if strategy == "keras" and run.epoch_base == 0 and run.x_axis == "epoch" and run.framework == "keras":

@@ -197,3 +197,13 @@ def test_no_next_run_settings_from_a_training_loss_alone():
     assert any("No validation curve" in n for n in rec.notes)
     # with validation, the settings are there
     assert recommend_stop(curvecheck.load(SAMPLES / "overfitting_mlp.csv")).suggested["patience"] >= 1
+
+
+def test_no_stop_rule_claims_on_a_training_curve_alone():
+    # Lightning TensorBoard log with only train_loss: the auto rule "stopping at step 49" before the loss
+    # fell 600x would read as advice; no rule is applied, and counts name evaluations, not steps
+    run = curvecheck.load(next((CORPUS / "tensorboard").glob("Kirito-012-Deep-Learning__events*")))
+    rec = recommend_stop(run)
+    assert rec.stop_epoch is None and rec.saved_epochs == 0 and "No stop rule" in rec.reason
+    seg = recommend_stop(curvecheck.load(SEG))
+    assert "of 80 epochs" in seg.reason
