@@ -304,6 +304,10 @@ def _style_axis(ax, panel: Panel, x_axis: str, log_y: bool, legend: bool = True)
         per = [_drawable(s.values[s.finite]) for s in panel.series if s.finite.sum() > 3]
         lo = min(np.percentile(x, 2) for x in per) if per else v.min()
         hi = max(np.percentile(x, 98) for x in per) if per else v.max()
+        # only the bad side is trimmed: each series' best value (the starred point) stays in view
+        judged = [(s.direction, _drawable(s.values[s.finite])) for s in panel.series if s.finite.any()]
+        lo = min([lo] + [float(d.min()) for direction, d in judged if direction == "min"])
+        hi = max([hi] + [float(d.max()) for direction, d in judged if direction == "max"])
         full = v.max() - v.min()
         if full > 0 and (hi - lo) < 0.7 * full:
             pad = 0.08 * (hi - lo or full)
