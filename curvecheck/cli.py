@@ -165,7 +165,9 @@ def analyze(
                                                   "(default: error)."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="Print only the findings."),
     plot_file: Optional[Path] = typer.Option(None, "--plot", help="Also write the annotated figure (as 'plot')."),
-    force: bool = typer.Option(False, "--force", help="With --plot: overwrite an existing figure."),
+    force: bool = typer.Option(False, "--force", help="With --plot: also replace an existing file that is not a "
+                                                      "figure (an existing PNG/PDF/SVG is replaced without it; a "
+                                                      "log never is)."),
     x_column: Optional[str] = typer.Option(None, "--x", help="The x-axis column of a table (epoch or step)."),
     column: Optional[List[str]] = typer.Option(None, "--column",
                                                help="Say what a column is: NAME=ROLE, ROLE a series meaning "
@@ -719,7 +721,8 @@ def plot(
     grid: bool = typer.Option(False, "--grid", help="With several runs: small multiples, about sqrt(runs) columns, instead of one overlay."),
     dpi: int = typer.Option(120, "--dpi", min=30, max=600, help="Resolution for PNG."),
     size: Optional[str] = typer.Option(None, "--size", help="Figure size in inches, WIDTHxHEIGHT (e.g. 12x8)."),
-    force: bool = typer.Option(False, "--force", help="Overwrite an existing figure."),
+    force: bool = typer.Option(False, "--force", help="Also replace an existing file that is not a figure (an "
+                                                      "existing PNG/PDF/SVG is replaced without it; a log never is)."),
     log_format: Optional[LogFormat] = typer.Option(None, "--log-format", help="Force the reader."),
     segment: Optional[int] = typer.Option(None, "--segment", min=1, help="Which appended run to plot (1-based)."),
     fail_on: Optional[FailOn] = typer.Option(None, "--fail-on", show_default=False,
@@ -741,7 +744,7 @@ def plot(
     try:
         config = _load_config(config_file, isolated, sets)
         _apply_flags(config, fail_on=fail_on.value if fail_on else None)
-        target = _plot_target(output, logs, force)
+        target = _plot_target(output, logs, force, replace_figure=True)
         figure_size = _parse_size(size)
         report = _analyze_logs(logs, dict(format=log_format.value if log_format else None, segment=segment,
                                           directions=dict(config["direction"]), x=None, columns=None,

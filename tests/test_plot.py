@@ -74,12 +74,18 @@ def test_nan_epochs_are_marked(tmp_path):
     assert "NaN / inf" in svg_text(out)
 
 
-def test_default_name_in_the_current_directory_and_no_overwrite(tmp_path):
+def test_default_name_in_the_current_directory_and_only_figures_replaced(tmp_path):
     res = cli("plot", SAMPLES / "overfitting_mlp.csv", cwd=tmp_path)
-    assert res.returncode == 0 and (tmp_path / "overfitting_mlp_curvecheck.png").exists()
-    again = cli("plot", SAMPLES / "overfitting_mlp.csv", cwd=tmp_path)
+    figure = tmp_path / "overfitting_mlp_curvecheck.png"
+    assert res.returncode == 0 and figure.exists()
+    figure.write_bytes(b"\x89PNG\r\n\x1a\n old")  # a re-run replaces its own figure, as analyze --plot does
+    assert cli("plot", SAMPLES / "overfitting_mlp.csv", cwd=tmp_path).returncode == 0
+    assert figure.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and len(figure.read_bytes()) > 1000
+    notes = tmp_path / "notes.png"  # a file named like a figure that is not one needs --force
+    notes.write_text("mine")
+    again = cli("plot", SAMPLES / "overfitting_mlp.csv", "-o", notes, cwd=tmp_path)
     assert again.returncode == 2 and "already exists" in again.stderr and "--force" in again.stderr
-    assert cli("plot", SAMPLES / "overfitting_mlp.csv", "--force", cwd=tmp_path).returncode == 0
+    assert notes.read_text() == "mine"
 
 
 def test_never_writes_onto_a_log(tmp_path):
