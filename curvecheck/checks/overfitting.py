@@ -38,7 +38,8 @@ class Overfitting(Check):
     Why it matters: after the onset, every epoch fits the training set better and the validation
     set worse. The checkpoint to keep is at (or near) the onset, not the last one.
 
-    What to do: keep the checkpoint from the onset epoch (Keras ``EarlyStopping(restore_best_weights=True)``
+    What to do: keep the best checkpoint, the raw best epoch of the validation curve at or near the
+    onset, which the callbacks restore (Ultralytics: best.pt, by fitness) (Keras ``EarlyStopping(restore_best_weights=True)``
     or ``ModelCheckpoint(save_best_only=True)``; Lightning ``ModelCheckpoint(monitor=...)``; Hugging Face
     ``load_best_model_at_end=True``; Ultralytics ``weights/best.pt``); add regularisation (dropout, weight decay, data
     augmentation) or more data; stop earlier. If a validation *metric* still improves while the

@@ -17,7 +17,7 @@ def check_table(checks: Iterable[type[Check]]) -> str:
 def check_doc(check: type[Check]) -> str:
     """The check's docstring followed by its thresholds."""
     lines = [f"{check.code} {check.name} (kind: {check.kind}, severity: {check.severity})", ""]
-    lines.append(inspect.cleandoc(check.__doc__ or ""))
+    lines.append(inspect.cleandoc(check.__doc__ or "").replace("``", "`"))  # reST literals read as Markdown ones
     lines.append("")
     lines.append(f"Needs at least {check.min_points} epochs.")
     docs = setting_docs(check.Settings)
