@@ -167,9 +167,11 @@ class LossMetricDivergence(Check):
                     "end": max(ev.loss_best_epoch, ev.metric_best_epoch)},
             message=self.message(ctx.x_axis, loss.name, metric.name, ev), evidence=ev,
             advice=(f"Monitor the metric you report: {_monitor_metric(ctx, metric.name, mode)}. A loss that rises "
-                    f"while {metric.name} improves usually means "
-                    "over-confident predictions; a Dice/IoU-based loss (or BCE + Dice) or label smoothing aligns "
-                    "the two."))
+                    f"while {metric.name} improves usually means over-confident predictions; "
+                    + ("a Dice/IoU-based loss (or BCE + Dice) aligns the two."
+                       if metric.series.kind in ("iou", "dice") else
+                       "label smoothing aligns the two." if metric.series.kind == "accuracy" else
+                       "the loss is not what the metric measures, so choose checkpoints by the metric.")))
 
     @staticmethod
     def message(unit: str, loss: str, metric: str, ev: LossMetricDivergence.Evidence) -> str:

@@ -288,5 +288,6 @@ class StuckMetric(Check):
             return ("The foreground is probably small: use a Dice/IoU loss (or BCE + Dice) instead of plain BCE, "
                     "check that masks and predictions line up (same scale, threshold 0.5, channel order), and "
                     "check the metric's implementation.")
-        return ("Check class balance: use class weights (class_weight=...), focal loss or resampling; evaluate with a "
+        return ("Check class balance: use class weights (Keras class_weight=..., torch CrossEntropyLoss(weight=...) "
+                "or BCEWithLogitsLoss(pos_weight=...)), focal loss or resampling; evaluate with a "
                 "lower decision threshold; check the metric's implementation (threshold, averaging, dtype).")
