@@ -326,6 +326,12 @@ def finding_signals(run: Run, findings: list[Finding], t: LRThresholds = THRESHO
     """What the diagnostics' findings say about the learning rate (read from their typed evidence)."""
     out: list[LRSignal] = []
     for f in findings:
+        if f.code == "CC201":
+            out.append(LRSignal("overfits", "ok", "the model trained far enough to overfit: the LR was high enough "
+                                "to make progress"))
+            continue
+        if f.code not in ("CC101", "CC102", "CC103", "CC301") and f.kind != "never_learned":
+            continue  # nothing about the LR (the evidence is not converted: a deep copy per finding)
         ev = evidence_dict(f.evidence)
         if f.code == "CC102":
             out.append(LRSignal("divergence", "too_high", f"divergence: {f.message}", ev))
@@ -342,9 +348,6 @@ def finding_signals(run: Run, findings: list[Finding], t: LRThresholds = THRESHO
                 epochs = ", ".join(fx(d["epoch"]) for d in helped)
                 out.append(LRSignal("lr_drops_helped", "ok", f"LR drops helped at epoch(s) {epochs}: the initial LR "
                                     f"was at the high end of what works", {"epochs": [d["epoch"] for d in helped]}))
-        elif f.code == "CC201":
-            out.append(LRSignal("overfits", "ok", "the model trained far enough to overfit: the LR was high enough "
-                                "to make progress"))
     return out
 
 
