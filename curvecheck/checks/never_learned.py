@@ -38,12 +38,18 @@ def crawling_loss(run, k_sigma: float = 3.0, falling_share: float = CRAWL_FALLIN
     for s in sorted(run.signals(), key=lambda s: s.split != "val"):
         if s.kind != "loss" or s.split not in ("train", "val"):
             continue
-        found = crawl(s.values, k_sigma, falling_share)
+        v = s.values[s.finite]
+        if v.shape[0] >= 8 and _first_epoch_exploded(v):
+            return None  # a first-epoch explosion: not a run stuck at its start
+        found = crawl(v, k_sigma, falling_share)
         if found is not None:
             return s, *found
-        if s.finite.sum() >= 8 and s.values[s.finite][0] >= 10 * float(np.median(s.values[s.finite][1:3])):
-            return None  # a first-epoch explosion: not a run stuck at its start
     return None
+
+
+def _first_epoch_exploded(v: np.ndarray) -> bool:
+    """The first finite value is 10x the next two or more: a blow-up in the first epoch."""
+    return bool(v[0] >= 10 * float(np.median(v[1:3])))
 
 
 def crawl(values: np.ndarray, k_sigma: float = 3.0,
@@ -54,7 +60,7 @@ def crawl(values: np.ndarray, k_sigma: float = 3.0,
     for fewer than 8 points or a first-epoch explosion (a run stuck *after* a blow-up, not at its start)."""
     v = np.asarray(values, dtype=np.float64)
     v = v[np.isfinite(v)]
-    if v.shape[0] < 8 or v[0] >= 10 * float(np.median(v[1:3])):
+    if v.shape[0] < 8 or _first_epoch_exploded(v):
         return None
     _slope, t = slope_t(np.arange(v.shape[0], dtype=float), v)
     falling = float(np.mean(np.diff(v) < 0))
